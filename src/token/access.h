@@ -1,0 +1,64 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* The JWT access-token profile (RFC 9068, with RFC 8725's advice): which
+ * issuers, audiences, algorithms and types a resource accepts, and the
+ * validation of one token against that policy. */
+
+#ifndef OT_ACCESS_H
+#define OT_ACCESS_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <jansson.h>
+#include "ot.h"
+#include "jose/alg.h"
+#include "jose/jwks.h"
+
+/* One trusted issuer and the keys its tokens are signed with. */
+typedef struct ot_issuer_t {
+    const char *issuer;       /* exact "iss" value */
+    const ot_jwks_t *jwks;
+} ot_issuer_t;
+
+typedef struct ot_access_policy_t {
+    const apr_array_header_t *issuers;      /* const ot_issuer_t * */
+    const apr_array_header_t *audiences;    /* const char *, any of */
+    ot_alg_set_t algorithms;
+    const apr_array_header_t *accept_types; /* const char *: "at+jwt", "JWT" */
+    apr_int64_t clock_skew;                 /* seconds */
+    const char *subject_claim;              /* default "sub" */
+    const char *scope_claim;                /* default "scope" */
+    const apr_array_header_t *login_clients; /* client ids whose aud marks
+                                                an ID token; may be NULL */
+} ot_access_policy_t;
+
+/* What a valid access token grants, for authz, r->user and the env. */
+typedef struct ot_access_token_t {
+    json_t *claims;
+    const ot_issuer_t *issuer;
+    const char *subject;                  /* value of subject_claim */
+    const char *client_id;                /* client_id, else azp; may be NULL */
+    apr_array_header_t *scopes;           /* const char * */
+    apr_int64_t exp;
+    const char *alg;                      /* JWS alg that verified */
+    const char *kid;                      /* may be NULL */
+} ot_access_token_t;
+
+/* Validates a compact JWS access token at time now (seconds), in this
+ * order: size, JWS parse and header policy, typ, iss picks a trusted issuer,
+ * signature with that issuer's keys, ID-token markers, times, audience,
+ * subject. On failure *detail (may be NULL) gets a short reason without
+ * any token content. */
+ot_status_t ot_access_token_validate(apr_pool_t *p, const char *compact,
+                                     const ot_access_policy_t *policy,
+                                     apr_int64_t now,
+                                     ot_access_token_t **out,
+                                     const char **detail);
+
+/* 1 when typ (NULL: absent) is accepted by accept_types: "at+jwt" also
+ * matches "application/at+jwt" (case-insensitive, RFC 7515 4.1.9), and
+ * "JWT" also admits a token with no typ. */
+int ot_access_typ_accepted(const apr_array_header_t *accept_types,
+                           const char *typ);
+
+#endif
