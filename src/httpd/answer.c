@@ -1,0 +1,130 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+#include <apr_strings.h>
+#include <httpd.h>
+#include <http_core.h>
+#include <http_log.h>
+
+#include "httpd/answer.h"
+
+APLOG_USE_MODULE(oauth_token);
+
+#define WWW_AUTHENTICATE "WWW-Authenticate"
+
+/* One tag per refusal reason, so a log search finds one kind of failure. */
+static const char *const invalid_token_tag[] = {
+    [OT_OK] = APLOGNO(99010),
+    [OT_ERR_MALFORMED] = APLOGNO(99011),
+    [OT_ERR_TOO_LARGE] = APLOGNO(99012),
+    [OT_ERR_HEADER] = APLOGNO(99013),
+    [OT_ERR_ALG] = APLOGNO(99014),
+    [OT_ERR_NO_KEY] = APLOGNO(99015),
+    [OT_ERR_SIGNATURE] = APLOGNO(99016),
+    [OT_ERR_TYP] = APLOGNO(99017),
+    [OT_ERR_ISSUER] = APLOGNO(99018),
+    [OT_ERR_AUDIENCE] = APLOGNO(99019),
+    [OT_ERR_EXPIRED] = APLOGNO(99020),
+    [OT_ERR_NOT_YET_VALID] = APLOGNO(99021),
+    [OT_ERR_CLAIM] = APLOGNO(99022),
+    [OT_ERR_ID_TOKEN] = APLOGNO(99023),
+    [OT_ERR_KEY] = APLOGNO(99024),
+    [OT_ERR_INTERNAL] = APLOGNO(99025),
+};
+
+/* RFC 7230 quoted-string: the realm comes from AuthName, which may hold
+ * quotes or backslashes. */
+static const char *quoted(apr_pool_t *p, const char *text)
+{
+    char *out = apr_palloc(p, 2 * strlen(text) + 3), *o = out;
+
+    *o++ = '"';
+    for (; *text; text++) {
+        if (*text == '"' || *text == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = (*text >= 0x20 && *text != 0x7f) ? *text : ' ';
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+static void set_challenge(request_rec *r, const char *error,
+                          const char *description, const char *scope)
+{
+    const char *realm = ap_auth_name(r);
+    const char *challenge = "Bearer";
+    const char *sep = " ";
+
+    if (realm) {
+        challenge = apr_pstrcat(r->pool, challenge, sep, "realm=",
+                                quoted(r->pool, realm), NULL);
+        sep = ", ";
+    }
+    if (error) {
+        challenge = apr_pstrcat(r->pool, challenge, sep, "error=\"", error,
+                                "\"", NULL);
+        sep = ", ";
+    }
+    if (description) {
+        challenge = apr_pstrcat(r->pool, challenge, sep, "error_description=",
+                                quoted(r->pool, description), NULL);
+    }
+    if (scope) {
+        challenge = apr_pstrcat(r->pool, challenge, sep, "scope=",
+                                quoted(r->pool, scope), NULL);
+    }
+    apr_table_setn(r->err_headers_out, WWW_AUTHENTICATE, challenge);
+}
+
+int ot_answer_no_token(request_rec *r)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(99030)
+                  "no bearer token in the request to %s", r->uri);
+    set_challenge(r, NULL, NULL, NULL);
+    return HTTP_UNAUTHORIZED;
+}
+
+int ot_answer_invalid_request(request_rec *r, const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(99031)
+                  "invalid request to %s: %s", r->uri, why);
+    set_challenge(r, "invalid_request", why, NULL);
+    return HTTP_BAD_REQUEST;
+}
+
+int ot_answer_invalid_token(request_rec *r, ot_status_t status,
+                            const char *detail)
+{
+    const char *tag = status < sizeof(invalid_token_tag)
+                                   / sizeof(invalid_token_tag[0])
+                          ? invalid_token_tag[status]
+                          : invalid_token_tag[OT_ERR_INTERNAL];
+
+    ap_log_rerror(APLOG_MARK,
+                  status == OT_ERR_INTERNAL ? APLOG_ERR : APLOG_INFO, 0, r,
+                  "%stoken refused for %s: %s%s%s%s", tag, r->uri,
+                  ot_status_text(status), detail ? " (" : "",
+                  detail ? detail : "", detail ? ")" : "");
+    set_challenge(r, "invalid_token", ot_status_text(status), NULL);
+    return HTTP_UNAUTHORIZED;
+}
+
+int ot_answer_misconfigured(request_rec *r, const char *what)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(99032)
+                  "AuthType Bearer at %s cannot accept any token: %s", r->uri,
+                  what);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+void ot_answer_add_insufficient_scope(request_rec *r, const char *scope)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(99033)
+                  "token of %s lacks what %s requires%s%s", r->user, r->uri,
+                  scope ? ": scope " : "", scope ? scope : "");
+    set_challenge(r, "insufficient_scope",
+                  scope ? "the token lacks a required scope"
+                        : "the token does not grant this request",
+                  scope);
+}

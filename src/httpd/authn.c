@@ -1,0 +1,173 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+#include <apr_strings.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+
+#include "httpd/answer.h"
+#include "httpd/authn.h"
+#include "httpd/bearer.h"
+#include "httpd/config.h"
+#include "httpd/request.h"
+#include "token/claims.h"
+#include "token/scope.h"
+#include "util/json.h"
+
+APLOG_USE_MODULE(oauth_token);
+
+static int is_bearer_location(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+
+    return type && !strcasecmp(type, "Bearer");
+}
+
+/* A claim as a header value: strings as they are, other JSON as compact
+ * text. NULL when absent or when it holds control characters, which must
+ * never reach a backend's request headers. */
+static const char *claim_header_value(request_rec *r, json_t *claims,
+                                      const char *path)
+{
+    json_t *value = ot_json_path(claims, path);
+    const char *text, *c;
+
+    if (!value || json_is_null(value)) {
+        return NULL;
+    }
+    if (json_is_string(value)) {
+        text = json_string_value(value);
+    }
+    else {
+        char *dump = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+
+        if (!dump) {
+            return NULL;
+        }
+        text = apr_pstrdup(r->pool, dump);
+        free(dump);
+    }
+    for (c = text; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(99040)
+                          "claim %s holds control characters; not passed "
+                          "to the backend", path);
+            return NULL;
+        }
+    }
+    return text;
+}
+
+static void pass_claims(request_rec *r, const ot_dir_conf_t *dc,
+                        const ot_access_token_t *token)
+{
+    int i;
+
+    for (i = 0; dc->pass_claims && i < dc->pass_claims->nelts; i++) {
+        const ot_pass_claim_t *pc = &APR_ARRAY_IDX(dc->pass_claims, i,
+                                                   ot_pass_claim_t);
+        const char *value = claim_header_value(r, token->claims, pc->claim);
+
+        if (value) {
+            apr_table_setn(r->headers_in, pc->header, value);
+        }
+    }
+}
+
+static void publish(request_rec *r, const ot_dir_conf_t *dc,
+                    const ot_access_token_t *token)
+{
+    apr_table_t *env = r->subprocess_env;
+
+    r->user = apr_pstrdup(r->pool, token->subject);
+    apr_table_setn(env, "OAUTH_SUB", r->user);
+    apr_table_setn(env, "OAUTH_ISSUER", token->issuer->issuer);
+    if (token->client_id) {
+        apr_table_setn(env, "OAUTH_CLIENT_ID", token->client_id);
+    }
+    apr_table_setn(env, "OAUTH_SCOPE", ot_scope_join(r->pool, token->scopes));
+    apr_table_setn(env, "OAUTH_TOKEN_EXP",
+                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, token->exp));
+    pass_claims(r, dc, token);
+    ot_request_state(r, 1)->token = token;
+}
+
+int ot_authn_bearer(request_rec *r)
+{
+    const ot_dir_conf_t *dc;
+    ot_access_policy_t policy;
+    const ot_access_token_t *token;
+    const char *compact = NULL, *detail = NULL;
+    ot_bearer_t found;
+    ot_status_t status;
+
+    if (!is_bearer_location(r)) {
+        return DECLINED;
+    }
+    dc = ap_get_module_config(r->per_dir_config, &oauth_token_module);
+    found = ot_bearer_find(r, ot_dir_token_in(dc), &compact);
+    if (found == OT_BEARER_NONE) {
+        return ot_answer_no_token(r);
+    }
+    if (found != OT_BEARER_FOUND) {
+        return ot_answer_invalid_request(r, ot_bearer_problem(found));
+    }
+
+    ot_policy_for_request(r, &policy);
+    if (!policy.issuers->nelts) {
+        return ot_answer_misconfigured(r, "no OAuthTokenIssuer");
+    }
+    if (!policy.audiences || !policy.audiences->nelts) {
+        return ot_answer_misconfigured(r, "no OAuthTokenAudience");
+    }
+    status = ot_access_token_validate(r->pool, compact, &policy,
+                                      apr_time_sec(r->request_time),
+                                      (ot_access_token_t **)&token, &detail);
+    if (status != OT_OK) {
+        return ot_answer_invalid_token(r, status, detail);
+    }
+    publish(r, dc, token);
+    return OK;
+}
+
+int ot_authn_strip_pass_headers(request_rec *r)
+{
+    const ot_dir_conf_t *dc = ap_get_module_config(r->per_dir_config,
+                                                   &oauth_token_module);
+    int i;
+
+    for (i = 0; dc->pass_claims && i < dc->pass_claims->nelts; i++) {
+        apr_table_unset(r->headers_in,
+                        APR_ARRAY_IDX(dc->pass_claims, i,
+                                      ot_pass_claim_t).header);
+    }
+    return DECLINED;
+}
+
+int ot_authn_note_failure(request_rec *r, const char *auth_type)
+{
+    const ot_request_t *state;
+
+    if (strcasecmp(auth_type, "Bearer")) {
+        return DECLINED;
+    }
+    /* A 401 after a valid token: authorization said no, and
+     * AuthzSendForbiddenOnFailure was turned off again by the admin. */
+    state = ot_request_state(r, 0);
+    if (state && state->token) {
+        ot_answer_add_insufficient_scope(r, state->needed_scope);
+    }
+    return OK;
+}
+
+void ot_authn_error_challenge(request_rec *r)
+{
+    const ot_request_t *state = ot_request_state(r, 0);
+
+    if (r->status == HTTP_FORBIDDEN && state && state->token
+        && state->authz_denied) {
+        ot_answer_add_insufficient_scope(r, state->needed_scope);
+    }
+}

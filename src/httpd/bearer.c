@@ -1,0 +1,118 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <httpd.h>
+#include <http_protocol.h>
+
+#include "httpd/bearer.h"
+#include "httpd/config.h"
+
+/* RFC 6750 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" )
+ * *"=". A comma here means two Authorization headers were merged. */
+static int is_b64token(const char *s)
+{
+    const char *c = s;
+
+    while (apr_isalnum(*c) || (*c && strchr("-._~+/", *c))) {
+        c++;
+    }
+    if (c == s) {
+        return 0;
+    }
+    while (*c == '=') {
+        c++;
+    }
+    return *c == '\0';
+}
+
+/* The token of an "Authorization: Bearer" header; NULL when the header is
+ * absent or of another scheme, "" when it is Bearer but ill-formed. */
+static const char *header_token(request_rec *r)
+{
+    const char *value = apr_table_get(r->headers_in, "Authorization");
+    const char *scheme, *token;
+    apr_size_t len;
+
+    if (!value) {
+        return NULL;
+    }
+    while (apr_isspace(*value)) {
+        value++;
+    }
+    scheme = ap_getword_white(r->pool, &value);
+    if (strcasecmp(scheme, "Bearer")) {
+        return NULL;
+    }
+    while (*value == ' ') {
+        value++;
+    }
+    token = apr_pstrdup(r->pool, value);
+    len = strlen(token);
+    while (len && token[len - 1] == ' ') {
+        ((char *)token)[--len] = '\0';
+    }
+    return is_b64token(token) ? token : "";
+}
+
+/* Counts access_token parameters in the query; *token gets the last. */
+static int query_tokens(request_rec *r, const char **token)
+{
+    const char *args = r->args;
+    int count = 0;
+
+    while (args && *args) {
+        char *pair = ap_getword(r->pool, &args, '&');
+
+        if (!strncmp(pair, "access_token=", 13)) {
+            char *value = pair + 13;
+
+            count++;
+            *token = (ap_unescape_urlencoded(value) == OK && is_b64token(value))
+                         ? value
+                         : "";
+        }
+    }
+    return count;
+}
+
+ot_bearer_t ot_bearer_find(request_rec *r, int token_in, const char **token)
+{
+    const char *from_header = header_token(r);
+    const char *from_query = NULL;
+    int in_query = query_tokens(r, &from_query);
+
+    if (in_query > 1 || (in_query && from_header)) {
+        return OT_BEARER_TWICE;
+    }
+    if (from_header) {
+        if (!(token_in & OT_TOKEN_IN_HEADER)) {
+            return OT_BEARER_NOT_HERE;
+        }
+        *token = from_header;
+    }
+    else if (in_query) {
+        if (!(token_in & OT_TOKEN_IN_QUERY)) {
+            return OT_BEARER_NOT_HERE;
+        }
+        *token = from_query;
+    }
+    else {
+        return OT_BEARER_NONE;
+    }
+    return **token ? OT_BEARER_FOUND : OT_BEARER_MALFORMED;
+}
+
+const char *ot_bearer_problem(ot_bearer_t result)
+{
+    switch (result) {
+    case OT_BEARER_MALFORMED:
+        return "malformed bearer token";
+    case OT_BEARER_TWICE:
+        return "more than one access token in the request";
+    case OT_BEARER_NOT_HERE:
+        return "access token sent where this resource does not accept it";
+    default:
+        return "no access token";
+    }
+}

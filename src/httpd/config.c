@@ -1,0 +1,337 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_uri.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+
+#include "httpd/config.h"
+#include "jose/jwks.h"
+
+APLOG_USE_MODULE(oauth_token);
+
+#define OT_DEFAULT_CLOCK_SKEW 60
+#define OT_MAX_CLOCK_SKEW     3600
+
+void *ot_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    ot_server_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+
+    sc->issuers = apr_array_make(p, 2, sizeof(ot_issuer_t *));
+    sc->login_clients = apr_array_make(p, 1, sizeof(const char *));
+    return sc;
+}
+
+void *ot_merge_server_conf(apr_pool_t *p, void *base_, void *add_)
+{
+    ot_server_conf_t *base = base_, *add = add_;
+    ot_server_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+
+    /* A virtual host that names its own issuers trusts only those. */
+    sc->issuers = add->issuers->nelts ? add->issuers : base->issuers;
+    sc->login_clients = apr_array_append(p, base->login_clients,
+                                         add->login_clients);
+    return sc;
+}
+
+void *ot_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    ot_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
+
+    dc->clock_skew = OT_UNSET;
+    return dc;
+}
+
+void *ot_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
+{
+    ot_dir_conf_t *base = base_, *add = add_;
+    ot_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
+
+    dc->audiences = add->audiences ? add->audiences : base->audiences;
+    dc->accept_types = add->accept_types ? add->accept_types
+                                         : base->accept_types;
+    if (base->pass_claims && add->pass_claims) {
+        dc->pass_claims = apr_array_append(p, base->pass_claims,
+                                           add->pass_claims);
+    }
+    else {
+        dc->pass_claims = add->pass_claims ? add->pass_claims
+                                           : base->pass_claims;
+    }
+    dc->subject_claim = add->subject_claim ? add->subject_claim
+                                           : base->subject_claim;
+    dc->scope_claim = add->scope_claim ? add->scope_claim : base->scope_claim;
+    dc->algorithms = add->algorithms ? add->algorithms : base->algorithms;
+    dc->clock_skew = add->clock_skew != OT_UNSET ? add->clock_skew
+                                                 : base->clock_skew;
+    dc->token_in = add->token_in ? add->token_in : base->token_in;
+    return dc;
+}
+
+int ot_dir_token_in(const ot_dir_conf_t *dc)
+{
+    return dc->token_in ? dc->token_in : OT_TOKEN_IN_HEADER;
+}
+
+static ot_server_conf_t *server_conf(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &oauth_token_module);
+}
+
+void ot_policy_for_request(request_rec *r, ot_access_policy_t *policy)
+{
+    const ot_server_conf_t *sc = server_conf(r->server);
+    const ot_dir_conf_t *dc = ap_get_module_config(r->per_dir_config,
+                                                   &oauth_token_module);
+
+    policy->issuers = sc->issuers;
+    policy->audiences = dc->audiences;
+    policy->algorithms = dc->algorithms ? dc->algorithms
+                                        : ot_alg_default_set();
+    policy->accept_types = dc->accept_types;
+    policy->clock_skew = dc->clock_skew != OT_UNSET ? dc->clock_skew
+                                                    : OT_DEFAULT_CLOCK_SKEW;
+    policy->subject_claim = dc->subject_claim ? dc->subject_claim : "sub";
+    policy->scope_claim = dc->scope_claim ? dc->scope_claim : "scope";
+    policy->login_clients = sc->login_clients;
+}
+
+/* ---- directive handlers ---- */
+
+static const char *check_absolute_url(cmd_parms *cmd, const char *url)
+{
+    apr_uri_t uri;
+
+    if (apr_uri_parse(cmd->temp_pool, url, &uri) != APR_SUCCESS
+        || !uri.scheme || !uri.hostname
+        || (strcasecmp(uri.scheme, "https") && strcasecmp(uri.scheme, "http"))) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute http(s) "
+                            "URL; give the issuer exactly as it appears in "
+                            "the tokens' \"iss\" claim", cmd->cmd->name, url);
+    }
+    return NULL;
+}
+
+static const char *set_issuer(cmd_parms *cmd, void *dconf, const char *url)
+{
+    ot_server_conf_t *sc = server_conf(cmd->server);
+    ot_issuer_t *issuer;
+    const char *err = check_absolute_url(cmd, url);
+    int i;
+
+    if (err) {
+        return err;
+    }
+    for (i = 0; i < sc->issuers->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(sc->issuers, i, ot_issuer_t *)->issuer,
+                    url)) {
+            return apr_psprintf(cmd->pool, "%s: %s is configured twice",
+                                cmd->cmd->name, url);
+        }
+    }
+    issuer = apr_pcalloc(cmd->pool, sizeof(*issuer));
+    issuer->issuer = url;
+    APR_ARRAY_PUSH(sc->issuers, ot_issuer_t *) = issuer;
+    return NULL;
+}
+
+static const char *set_jwks(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    ot_server_conf_t *sc = server_conf(cmd->server);
+    ot_issuer_t *issuer;
+    ot_jwks_t *jwks = NULL;
+    const char *path, *why = NULL;
+
+    if (!sc->issuers->nelts) {
+        return "OAuthTokenJWKS: no issuer to attach these keys to; put it "
+               "after the OAuthTokenIssuer line it belongs to";
+    }
+    issuer = APR_ARRAY_IDX(sc->issuers, sc->issuers->nelts - 1,
+                           ot_issuer_t *);
+    if (issuer->jwks) {
+        return apr_psprintf(cmd->pool, "OAuthTokenJWKS: issuer %s already "
+                            "has a key set", issuer->issuer);
+    }
+    if (strncmp(arg, "file:", 5)) {
+        return apr_psprintf(cmd->pool, "OAuthTokenJWKS: '%s' is not "
+                            "file:PATH; fetching keys from a URL comes with "
+                            "provider discovery, which this version does "
+                            "not have yet", arg);
+    }
+    path = ap_server_root_relative(cmd->pool, arg + 5);
+    if (!path) {
+        return apr_psprintf(cmd->pool, "OAuthTokenJWKS: invalid path '%s'",
+                            arg + 5);
+    }
+    if (ot_jwks_load_file(cmd->pool, path, &jwks, &why)
+        != OT_OK) {
+        return apr_psprintf(cmd->pool, "OAuthTokenJWKS: cannot use key set "
+                            "%s for issuer %s: %s", path, issuer->issuer,
+                            why ? why : "invalid");
+    }
+    issuer->jwks = jwks;
+    return NULL;
+}
+
+static const char *set_client(cmd_parms *cmd, void *dconf,
+                              const char *client_id, const char *secret)
+{
+    ot_server_conf_t *sc = server_conf(cmd->server);
+
+    /* The secret serves the login flow; an ID token for this client is
+     * refused as an access token whether or not the login is enabled. */
+    APR_ARRAY_PUSH(sc->login_clients, const char *) = client_id;
+    return NULL;
+}
+
+static const char *add_audience(cmd_parms *cmd, void *dconf, const char *aud)
+{
+    ot_dir_conf_t *dc = dconf;
+
+    if (!dc->audiences) {
+        dc->audiences = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(dc->audiences, const char *) = aud;
+    return NULL;
+}
+
+static const char *add_algorithm(cmd_parms *cmd, void *dconf,
+                                 const char *name)
+{
+    ot_dir_conf_t *dc = dconf;
+    const ot_alg_t *alg = ot_alg_by_name(name);
+
+    if (!strcasecmp(name, "none")) {
+        return "OAuthTokenAlgorithms: 'none' (unsigned tokens) is never "
+               "allowed";
+    }
+    if (!alg) {
+        return apr_psprintf(cmd->pool, "OAuthTokenAlgorithms: unknown "
+                            "algorithm '%s'; use RS256 RS384 RS512 PS256 "
+                            "PS384 PS512 ES256 ES384 ES512 EdDSA HS256 "
+                            "HS384 HS512", name);
+    }
+    dc->algorithms |= alg->bit;
+    return NULL;
+}
+
+static const char *add_accept_type(cmd_parms *cmd, void *dconf,
+                                   const char *typ)
+{
+    ot_dir_conf_t *dc = dconf;
+
+    if (!dc->accept_types) {
+        dc->accept_types = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(dc->accept_types, const char *) = typ;
+    return NULL;
+}
+
+static const char *set_clock_skew(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    ot_dir_conf_t *dc = dconf;
+    char *end;
+    apr_int64_t skew = apr_strtoi64(arg, &end, 10);
+
+    if (*end || end == arg || skew < 0 || skew > OT_MAX_CLOCK_SKEW) {
+        return apr_psprintf(cmd->pool, "OAuthTokenClockSkew: '%s' is not a "
+                            "number of seconds between 0 and %d", arg,
+                            OT_MAX_CLOCK_SKEW);
+    }
+    dc->clock_skew = (int)skew;
+    return NULL;
+}
+
+static int is_header_name(const char *name)
+{
+    const char *c;
+
+    for (c = name; *c; c++) {
+        if (!apr_isalnum(*c) && *c != '-' && *c != '_') {
+            return 0;
+        }
+    }
+    return c != name;
+}
+
+static const char *add_pass_claim(cmd_parms *cmd, void *dconf,
+                                  const char *claim, const char *header)
+{
+    ot_dir_conf_t *dc = dconf;
+    ot_pass_claim_t *pc;
+
+    if (!is_header_name(header)) {
+        return apr_psprintf(cmd->pool, "OAuthTokenPassClaim: '%s' is not a "
+                            "valid header name", header);
+    }
+    if (!dc->pass_claims) {
+        dc->pass_claims = apr_array_make(cmd->pool, 2, sizeof(*pc));
+    }
+    pc = apr_array_push(dc->pass_claims);
+    pc->claim = claim;
+    pc->header = header;
+    return NULL;
+}
+
+static const char *add_token_in(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    ot_dir_conf_t *dc = dconf;
+
+    if (!strcasecmp(arg, "header")) {
+        dc->token_in |= OT_TOKEN_IN_HEADER;
+    }
+    else if (!strcasecmp(arg, "query")) {
+        dc->token_in |= OT_TOKEN_IN_QUERY;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "OAuthTokenAcceptTokenIn: '%s' is "
+                            "neither 'header' nor 'query' (a token in a "
+                            "form body is not supported)", arg);
+    }
+    return NULL;
+}
+
+static const char *set_claim_name(cmd_parms *cmd, void *dconf,
+                                  const char *name)
+{
+    /* cmd->info is the field's offset, as with ap_set_string_slot. */
+    if (!*name) {
+        return apr_psprintf(cmd->pool, "%s: empty claim name",
+                            cmd->cmd->name);
+    }
+    return ap_set_string_slot(cmd, dconf, name);
+}
+
+#define DIR_OR_SERVER (RSRC_CONF | OR_AUTHCFG)
+
+const command_rec ot_directives[] = {
+    AP_INIT_TAKE1("OAuthTokenIssuer", set_issuer, NULL, RSRC_CONF,
+                  "A trusted token issuer, exactly as in the tokens' iss"),
+    AP_INIT_TAKE1("OAuthTokenJWKS", set_jwks, NULL, RSRC_CONF,
+                  "file:PATH of the JWK Set of the preceding issuer"),
+    AP_INIT_TAKE12("OAuthTokenClient", set_client, NULL, RSRC_CONF,
+                   "The login client id at the issuer [and its secret]"),
+    AP_INIT_ITERATE("OAuthTokenAudience", add_audience, NULL, DIR_OR_SERVER,
+                    "The aud values this resource accepts"),
+    AP_INIT_ITERATE("OAuthTokenAlgorithms", add_algorithm, NULL,
+                    DIR_OR_SERVER, "Allowed JWS algorithms"),
+    AP_INIT_ITERATE("OAuthTokenAcceptType", add_accept_type, NULL,
+                    DIR_OR_SERVER, "Accepted JWT typ headers"),
+    AP_INIT_TAKE1("OAuthTokenClockSkew", set_clock_skew, NULL, DIR_OR_SERVER,
+                  "Leeway in seconds for exp, nbf and iat"),
+    AP_INIT_TAKE1("OAuthTokenSubjectClaim", set_claim_name,
+                  (void *)APR_OFFSETOF(ot_dir_conf_t, subject_claim),
+                  DIR_OR_SERVER, "Claim that becomes the user name"),
+    AP_INIT_TAKE1("OAuthTokenScopeClaim", set_claim_name,
+                  (void *)APR_OFFSETOF(ot_dir_conf_t, scope_claim),
+                  DIR_OR_SERVER, "Claim that holds the scopes"),
+    AP_INIT_TAKE2("OAuthTokenPassClaim", add_pass_claim, NULL, DIR_OR_SERVER,
+                  "CLAIM HEADER: pass a claim to the backend in a header"),
+    AP_INIT_ITERATE("OAuthTokenAcceptTokenIn", add_token_in, NULL,
+                    DIR_OR_SERVER, "Where tokens are read: header, query"),
+    {NULL}
+};

@@ -1,0 +1,59 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* Per-server and per-directory configuration: structures, create/merge,
+ * directive handlers and the start-up checks. */
+
+#ifndef OT_HTTPD_CONFIG_H
+#define OT_HTTPD_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include "token/access.h"
+
+extern module AP_MODULE_DECLARE_DATA oauth_token_module;
+
+#define OT_UNSET -1
+
+/* Where a Bearer location looks for the token (RFC 6750 section 2). */
+#define OT_TOKEN_IN_HEADER 0x1
+#define OT_TOKEN_IN_QUERY  0x2
+
+typedef struct ot_pass_claim_t {
+    const char *claim;   /* dotted path */
+    const char *header;
+} ot_pass_claim_t;
+
+typedef struct ot_server_conf_t {
+    apr_array_header_t *issuers;       /* ot_issuer_t * */
+    apr_array_header_t *login_clients; /* const char * */
+} ot_server_conf_t;
+
+typedef struct ot_dir_conf_t {
+    apr_array_header_t *audiences;     /* const char *; NULL = unset */
+    apr_array_header_t *accept_types;  /* const char *; NULL = unset */
+    apr_array_header_t *pass_claims;   /* ot_pass_claim_t; merged as a union */
+    const char *subject_claim;
+    const char *scope_claim;
+    ot_alg_set_t algorithms;           /* 0 = unset */
+    int clock_skew;                    /* OT_UNSET */
+    int token_in;                      /* OT_TOKEN_IN_*; 0 = unset */
+} ot_dir_conf_t;
+
+void *ot_create_server_conf(apr_pool_t *p, server_rec *s);
+void *ot_merge_server_conf(apr_pool_t *p, void *base, void *add);
+void *ot_create_dir_conf(apr_pool_t *p, char *dir);
+void *ot_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+
+extern const command_rec ot_directives[];
+
+/* The access-token policy in force for r, with the defaults applied. */
+void ot_policy_for_request(request_rec *r, ot_access_policy_t *policy);
+
+/* Defaults, also used by the start-up checks. */
+int ot_dir_token_in(const ot_dir_conf_t *dc);
+
+/* post_config: refuses to start when a Bearer section lacks what it needs. */
+int ot_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                    server_rec *s);
+
+#endif
