@@ -1,0 +1,890 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* The access-token profile end to end: keys are generated and tokens minted
+ * here, at test time, so nothing checked in can expire or leak. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+#include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "tap.h"
+#include "ot.h"
+#include "util/b64url.h"
+#include "util/json.h"
+#include "jose/alg.h"
+#include "jose/jwks.h"
+#include "token/access.h"
+#include "token/claims.h"
+#include "token/scope.h"
+
+#define NOW APR_INT64_C(1700000000)
+#define ISS_A "https://idp.example.com/"
+#define ISS_B "https://other-idp.example.com/"
+#define AUD "https://api.example.com"
+#define LOGIN_CLIENT "webapp"
+/* Planted in every minted token: no refusal detail may repeat it. */
+#define CANARY "CANARY-from-token"
+
+static apr_pool_t *pool;
+
+typedef struct {
+    EVP_PKEY *pkey;
+    const char *kid;
+} test_key_t;
+
+static test_key_t rsa_a, ec_a, ed_a, rsa_b;
+static ot_jwks_t *jwks_a, *jwks_b;
+
+/* ---- keys and JWKs ---------------------------------------------------- */
+
+static EVP_PKEY *keygen(const char *type, const char *group, int rsa_bits)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    EVP_PKEY *pkey = NULL;
+
+    if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1
+        || (rsa_bits && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, rsa_bits) != 1)
+        || (group && EVP_PKEY_CTX_set_group_name(ctx, group) != 1)
+        || EVP_PKEY_keygen(ctx, &pkey) != 1) {
+        pkey = NULL;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    return pkey;
+}
+
+static const char *b64(const void *data, apr_size_t len)
+{
+    return ot_b64url_encode(pool, data, len);
+}
+
+/* A big-endian parameter as base64url; pad > 0 left-pads to that size, as
+ * RFC 7518 6.2.1.2 requires of EC coordinates. */
+static const char *bn_param(EVP_PKEY *pkey, const char *name, int pad)
+{
+    BIGNUM *bn = NULL;
+    unsigned char *buf;
+    int len;
+
+    if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1) {
+        return "";
+    }
+    len = pad > 0 ? pad : BN_num_bytes(bn);
+    buf = apr_palloc(pool, (apr_size_t)len);
+    if (pad > 0) {
+        BN_bn2binpad(bn, buf, pad);
+    }
+    else {
+        BN_bn2bin(bn, buf);
+    }
+    BN_free(bn);
+    return b64(buf, (apr_size_t)len);
+}
+
+static json_t *public_jwk(const test_key_t *k)
+{
+    unsigned char pub[64];
+    size_t pub_len = 0;
+
+    switch (EVP_PKEY_get_base_id(k->pkey)) {
+    case EVP_PKEY_RSA:
+        return json_pack("{s:s, s:s, s:s, s:s}", "kty", "RSA", "kid", k->kid,
+                         "n", bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N, 0), "e",
+                         bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E, 0));
+    case EVP_PKEY_EC:
+        return json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv",
+                         "P-256", "kid", k->kid, "x",
+                         bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_X, 32), "y",
+                         bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, 32));
+    default:
+        EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_PUB_KEY, pub,
+                                        sizeof(pub), &pub_len);
+        return json_pack("{s:s, s:s, s:s, s:s}", "kty", "OKP", "crv", "Ed25519",
+                         "kid", k->kid, "x", b64(pub, pub_len));
+    }
+}
+
+static ot_jwks_t *make_jwks(const test_key_t *const *keys, int n)
+{
+    json_t *set = ot_json_pool_own(pool, json_pack("{s:[]}", "keys"));
+    ot_jwks_t *jwks = NULL;
+    const char *why = NULL;
+    char *text;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        json_array_append_new(json_object_get(set, "keys"),
+                              public_jwk(keys[i]));
+    }
+    text = json_dumps(set, JSON_COMPACT);
+    if (ot_jwks_parse(pool, text, strlen(text), &jwks, &why) != OT_OK) {
+        diag("JWKS refused: %s", why ? why : "?");
+    }
+    free(text);
+    return jwks;
+}
+
+/* ---- minting ------------------------------------------------------------ */
+
+static const char *sign(const test_key_t *k, const char *alg, const char *input)
+{
+    const char *digest = strcmp(alg, "EdDSA") == 0 ? NULL : "SHA256";
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    unsigned char *sig = NULL, raw[64];
+    const unsigned char *der;
+    const BIGNUM *r, *s;
+    ECDSA_SIG *esig;
+    size_t sig_len = 0;
+    const char *out = "";
+
+    if (EVP_DigestSignInit_ex(mctx, &pctx, digest, NULL, NULL, k->pkey, NULL)
+            != 1
+        || (strncmp(alg, "PS", 2) == 0
+            && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
+                || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
+                                                    RSA_PSS_SALTLEN_DIGEST)
+                       != 1))
+        || EVP_DigestSign(mctx, NULL, &sig_len, (const unsigned char *)input,
+                          strlen(input))
+               != 1) {
+        goto done;
+    }
+    sig = apr_palloc(pool, sig_len);
+    if (EVP_DigestSign(mctx, sig, &sig_len, (const unsigned char *)input,
+                       strlen(input))
+        != 1) {
+        goto done;
+    }
+    if (strncmp(alg, "ES", 2) != 0) {
+        out = b64(sig, sig_len);
+        goto done;
+    }
+    /* JWS wants R || S, each the curve's size, not OpenSSL's DER. */
+    der = sig;
+    esig = d2i_ECDSA_SIG(NULL, &der, (long)sig_len);
+    if (esig != NULL) {
+        ECDSA_SIG_get0(esig, &r, &s);
+        BN_bn2binpad(r, raw, 32);
+        BN_bn2binpad(s, raw + 32, 32);
+        ECDSA_SIG_free(esig);
+        out = b64(raw, 64);
+    }
+done:
+    EVP_MD_CTX_free(mctx);
+    return out;
+}
+
+static const char *json_b64(json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    const char *out = b64(text, strlen(text));
+
+    free(text);
+    return out;
+}
+
+/* typ NULL: no typ header; kid from the key. */
+static const char *mint_with(const test_key_t *k, const char *alg,
+                             const char *typ, json_t *claims)
+{
+    json_t *hdr = ot_json_pool_own(pool, json_pack("{s:s}", "alg", alg));
+    const char *input;
+
+    if (typ != NULL) {
+        json_object_set_new(hdr, "typ", json_string(typ));
+    }
+    if (k->kid != NULL) {
+        json_object_set_new(hdr, "kid", json_string(k->kid));
+    }
+    input = apr_pstrcat(pool, json_b64(hdr), ".", json_b64(claims), NULL);
+    return apr_pstrcat(pool, input, ".", sign(k, alg, input), NULL);
+}
+
+static const char *mint(json_t *claims)
+{
+    return mint_with(&rsa_a, "RS256", "at+jwt", claims);
+}
+
+static json_t *base_claims(void)
+{
+    return ot_json_pool_own(
+        pool, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "iss",
+                        ISS_A, "aud", AUD, "sub", "alice", "exp",
+                        (json_int_t)(NOW + 600), "iat", (json_int_t)(NOW - 10),
+                        "scope", "orders:read orders:write", "client_id",
+                        "cli-1", "jti", "id-1", "note", CANARY));
+}
+
+/* ---- policy and checks -------------------------------------------------- */
+
+static apr_array_header_t *strings(const char *first, ...)
+{
+    apr_array_header_t *a = apr_array_make(pool, 2, sizeof(const char *));
+    const char *s;
+    va_list ap;
+
+    va_start(ap, first);
+    for (s = first; s != NULL; s = va_arg(ap, const char *)) {
+        APR_ARRAY_PUSH(a, const char *) = s;
+    }
+    va_end(ap);
+    return a;
+}
+
+static ot_access_policy_t *policy(void)
+{
+    ot_access_policy_t *pol = apr_pcalloc(pool, sizeof(*pol));
+    apr_array_header_t *issuers =
+        apr_array_make(pool, 2, sizeof(ot_issuer_t *));
+    ot_issuer_t *a = apr_pcalloc(pool, sizeof(*a));
+    ot_issuer_t *b = apr_pcalloc(pool, sizeof(*b));
+
+    a->issuer = ISS_A;
+    a->jwks = jwks_a;
+    b->issuer = ISS_B;
+    b->jwks = jwks_b;
+    APR_ARRAY_PUSH(issuers, ot_issuer_t *) = a;
+    APR_ARRAY_PUSH(issuers, ot_issuer_t *) = b;
+    pol->issuers = issuers;
+    pol->audiences = strings(AUD, "https://second.example.com", NULL);
+    pol->algorithms = ot_alg_default_set();
+    pol->clock_skew = 60;
+    pol->login_clients = strings(LOGIN_CLIENT, NULL);
+    return pol;
+}
+
+static ot_access_token_t *last_token;
+static const char *last_detail;
+
+/* One check: the status is the expected one, and a refusal comes with a
+ * detail that repeats nothing from the token. */
+static int expect(const ot_access_policy_t *pol, const char *token,
+                  ot_status_t want, const char *name)
+{
+    ot_status_t rv;
+    int pass;
+
+    last_token = NULL;
+    last_detail = NULL;
+    rv = ot_access_token_validate(pool, token, pol, NOW, &last_token,
+                                  &last_detail);
+    pass = rv == want
+           && (rv == OT_OK ? last_token != NULL
+                           : last_token == NULL && last_detail != NULL
+                                 && strstr(last_detail, "CANARY") == NULL);
+    ok(pass, "%s", name);
+    if (!pass) {
+        diag("  got %d (%s), expected %d (%s); detail: %s", (int)rv,
+             ot_status_text(rv), (int)want, ot_status_text(want),
+             last_detail ? last_detail : "(none)");
+    }
+    return pass;
+}
+
+static int is_str(const char *got, const char *want, const char *name)
+{
+    int pass = (got == NULL && want == NULL)
+               || (got != NULL && want != NULL && strcmp(got, want) == 0);
+
+    ok(pass, "%s", name);
+    if (!pass) {
+        diag("  got \"%s\", expected \"%s\"", got ? got : "(null)",
+             want ? want : "(null)");
+    }
+    return pass;
+}
+
+static json_t *with(json_t *claims, const char *key, json_t *value)
+{
+    if (value == NULL) {
+        json_object_del(claims, key);
+    }
+    else {
+        json_object_set_new(claims, key, value);
+    }
+    return claims;
+}
+
+/* ---- the tests ------------------------------------------------------------ */
+
+static void test_valid_tokens(void)
+{
+    ot_access_policy_t *pol = policy();
+    static const struct {
+        test_key_t *key;
+        const char *alg;
+    } cases[] = {{&rsa_a, "RS256"},
+                 {&rsa_a, "PS256"},
+                 {&ec_a, "ES256"},
+                 {&ed_a, "EdDSA"}};
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *t =
+            mint_with(cases[i].key, cases[i].alg, "at+jwt", base_claims());
+
+        if (expect(pol, t, OT_OK,
+                   apr_psprintf(pool, "valid %s token", cases[i].alg))) {
+            is_str(last_token->alg, cases[i].alg, "  alg reported");
+            is_str(last_token->kid, cases[i].key->kid, "  kid reported");
+        }
+    }
+
+    if (expect(pol, mint(base_claims()), OT_OK, "valid token: outputs")) {
+        is_str(last_token->subject, "alice", "subject from sub");
+        is_str(last_token->client_id, "cli-1", "client_id");
+        is_str(last_token->issuer->issuer, ISS_A, "issuer picked");
+        is_int((long)last_token->exp, (long)(NOW + 600), "exp");
+        is_str(ot_scope_join(pool, last_token->scopes),
+               "orders:read orders:write", "scopes from the scope string");
+        ok(last_token->claims != NULL
+               && json_is_string(json_object_get(last_token->claims, "jti")),
+           "claims kept");
+    }
+
+    /* An issuer of its own: B's token is checked with B's keys. */
+    expect(pol,
+           mint_with(&rsa_b, "RS256", "at+jwt",
+                     with(base_claims(), "iss", json_string(ISS_B))),
+           OT_OK, "second issuer, its own key");
+    ok(last_token && strcmp(last_token->issuer->issuer, ISS_B) == 0,
+       "second issuer picked");
+
+    /* A kid-less token is tried against each key that fits the alg. */
+    {
+        test_key_t nokid = ec_a;
+
+        nokid.kid = NULL;
+        expect(pol, mint_with(&nokid, "ES256", "at+jwt", base_claims()), OT_OK,
+               "token without kid verified by a fitting key");
+        ok(last_token && last_token->kid == NULL, "  kid reported absent");
+    }
+}
+
+static void test_times(void)
+{
+    ot_access_policy_t *pol = policy();
+
+    expect(pol, mint(with(base_claims(), "exp", json_integer(NOW - 61))),
+           OT_ERR_EXPIRED, "expired beyond the skew");
+    expect(pol, mint(with(base_claims(), "exp", json_integer(NOW - 60))),
+           OT_ERR_EXPIRED, "exp exactly now - skew is expired");
+    expect(pol, mint(with(base_claims(), "exp", json_integer(NOW - 30))), OT_OK,
+           "expired within the skew is accepted");
+    expect(pol, mint(with(base_claims(), "exp", json_real(NOW + 0.5))), OT_OK,
+           "exp a real number");
+    expect(pol, mint(with(base_claims(), "exp", NULL)), OT_ERR_CLAIM,
+           "exp missing");
+    expect(pol, mint(with(base_claims(), "exp", json_string("1900000000"))),
+           OT_ERR_CLAIM, "exp a string");
+    expect(pol, mint(with(base_claims(), "exp", json_integer(-1))),
+           OT_ERR_CLAIM, "exp negative");
+    expect(pol,
+           mint(with(base_claims(), "exp",
+                     json_integer(APR_INT64_C(253402300800)))),
+           OT_ERR_CLAIM, "exp after year 9999");
+    expect(pol, mint(with(base_claims(), "exp", json_true())), OT_ERR_CLAIM,
+           "exp a boolean");
+
+    expect(pol, mint(with(base_claims(), "nbf", json_integer(NOW + 120))),
+           OT_ERR_NOT_YET_VALID, "nbf in the future");
+    expect(pol, mint(with(base_claims(), "nbf", json_integer(NOW + 30))), OT_OK,
+           "nbf in the future within the skew");
+    expect(pol, mint(with(base_claims(), "nbf", json_string("soon"))),
+           OT_ERR_CLAIM, "nbf a string");
+    expect(pol, mint(with(base_claims(), "iat", json_integer(NOW + 120))),
+           OT_ERR_NOT_YET_VALID, "iat in the future");
+    expect(pol, mint(with(base_claims(), "iat", json_integer(NOW + 60))), OT_OK,
+           "iat exactly now + skew");
+    expect(pol, mint(with(base_claims(), "iat", json_null())), OT_ERR_CLAIM,
+           "iat null");
+    expect(pol, mint(with(base_claims(), "iat", NULL)), OT_OK,
+           "iat absent is accepted");
+
+    pol->clock_skew = 0;
+    expect(pol, mint(with(base_claims(), "exp", json_integer(NOW - 30))),
+           OT_ERR_EXPIRED, "skew 0: expired 30 s ago");
+}
+
+static void test_issuer_and_keys(void)
+{
+    ot_access_policy_t *pol = policy();
+    test_key_t spoof = rsa_b;
+
+    expect(pol,
+           mint(with(base_claims(), "iss",
+                     json_string("https://evil.example/" CANARY))),
+           OT_ERR_ISSUER, "iss untrusted");
+    expect(pol, mint(with(base_claims(), "iss", json_string(ISS_A "x"))),
+           OT_ERR_ISSUER, "iss a prefix match only");
+    expect(pol, mint(with(base_claims(), "iss", NULL)), OT_ERR_ISSUER,
+           "iss missing");
+    expect(pol, mint(with(base_claims(), "iss", json_integer(1))),
+           OT_ERR_ISSUER, "iss not a string");
+
+    expect(pol, mint_with(&rsa_b, "RS256", "at+jwt", base_claims()),
+           OT_ERR_NO_KEY, "iss A, signed by issuer B's key (B's kid)");
+    spoof.kid = rsa_a.kid;
+    expect(pol, mint_with(&spoof, "RS256", "at+jwt", base_claims()),
+           OT_ERR_SIGNATURE, "iss A, signed by B's key under A's kid");
+    spoof.kid = NULL;
+    expect(pol, mint_with(&spoof, "RS256", "at+jwt", base_claims()),
+           OT_ERR_SIGNATURE, "iss A, signed by B's key, no kid");
+
+    pol->algorithms = ot_alg_by_name("RS256")->bit;
+    expect(pol, mint_with(&ec_a, "ES256", "at+jwt", base_claims()), OT_ERR_ALG,
+           "alg not on the allow-list");
+    pol->issuers = NULL;
+    expect(pol, mint(base_claims()), OT_ERR_ISSUER, "no issuer configured");
+}
+
+static void test_audience(void)
+{
+    ot_access_policy_t *pol = policy();
+
+    expect(pol, mint(with(base_claims(), "aud", NULL)), OT_ERR_AUDIENCE,
+           "aud missing");
+    expect(pol,
+           mint(with(base_claims(), "aud",
+                     json_pack("[s, s]", "https://x.example", AUD))),
+           OT_OK, "aud an array containing ours");
+    expect(pol,
+           mint(with(base_claims(), "aud",
+                     json_string("https://second.example.com"))),
+           OT_OK, "aud the second configured audience");
+    expect(pol,
+           mint(with(base_claims(), "aud", json_string("https://x.example"))),
+           OT_ERR_AUDIENCE, "aud wrong");
+    expect(pol, mint(with(base_claims(), "aud", json_pack("[s]", "https://x"))),
+           OT_ERR_AUDIENCE, "aud array without ours");
+    expect(pol, mint(with(base_claims(), "aud", json_array())), OT_ERR_AUDIENCE,
+           "aud an empty array");
+    expect(pol, mint(with(base_claims(), "aud", json_pack("[s, i]", AUD, 1))),
+           OT_ERR_AUDIENCE, "aud array with a non-string element");
+    expect(pol, mint(with(base_claims(), "aud", json_integer(5))),
+           OT_ERR_AUDIENCE, "aud a number");
+    expect(pol, mint(with(base_claims(), "aud", json_string(AUD "/"))),
+           OT_ERR_AUDIENCE, "aud compared exactly");
+
+    pol->audiences = NULL;
+    expect(pol, mint(base_claims()), OT_ERR_AUDIENCE,
+           "no audience configured: refused");
+    pol->audiences = strings(NULL);
+    expect(pol, mint(base_claims()), OT_ERR_AUDIENCE,
+           "empty audience list: refused");
+}
+
+static void test_typ(void)
+{
+    ot_access_policy_t *pol = policy();
+    ot_access_policy_t *jwt = policy();
+
+    jwt->accept_types = strings("at+jwt", "JWT", NULL);
+
+    expect(pol, mint_with(&rsa_a, "RS256", NULL, base_claims()), OT_ERR_TYP,
+           "typ missing: refused by default");
+    expect(jwt, mint_with(&rsa_a, "RS256", NULL, base_claims()), OT_OK,
+           "typ missing: accepted when JWT is listed");
+    expect(pol, mint_with(&rsa_a, "RS256", "JWT", base_claims()), OT_ERR_TYP,
+           "typ JWT: refused by default");
+    expect(jwt, mint_with(&rsa_a, "RS256", "JWT", base_claims()), OT_OK,
+           "typ JWT: accepted when listed");
+    expect(pol, mint_with(&rsa_a, "RS256", "application/at+jwt", base_claims()),
+           OT_OK, "typ application/at+jwt accepted");
+    expect(pol, mint_with(&rsa_a, "RS256", "AT+JWT", base_claims()), OT_OK,
+           "typ compared case-insensitively");
+    expect(pol, mint_with(&rsa_a, "RS256", "secevent+jwt", base_claims()),
+           OT_ERR_TYP, "typ of another JWT kind refused");
+
+    ok(ot_access_typ_accepted(NULL, "at+jwt"), "typ: NULL list means at+jwt");
+    ok(!ot_access_typ_accepted(NULL, NULL), "typ: NULL list refuses no typ");
+    ok(ot_access_typ_accepted(strings(NULL), "Application/AT+JWT"),
+       "typ: empty list means at+jwt, prefix and case ignored");
+    ok(ot_access_typ_accepted(strings("JWT", NULL), "application/jwt"),
+       "typ: JWT entry admits application/jwt");
+    ok(ot_access_typ_accepted(strings("application/jwt", NULL), NULL),
+       "typ: application/jwt entry admits no typ");
+    ok(!ot_access_typ_accepted(strings("JWT", NULL), "at+jwt"),
+       "typ: JWT entry alone does not admit at+jwt");
+    ok(ot_access_typ_accepted(strings("custom+jwt", NULL),
+                              "application/Custom+JWT"),
+       "typ: other entry matches with prefix, case-insensitively");
+    ok(!ot_access_typ_accepted(strings("custom+jwt", NULL), NULL),
+       "typ: other entry refuses no typ");
+    ok(!ot_access_typ_accepted(strings("at+jwt", NULL), ""),
+       "typ: empty typ is not absent");
+    ok(!ot_access_typ_accepted(strings("at+jwt", NULL), "text/at+jwt"),
+       "typ: another media type's subtype does not match");
+}
+
+static void test_id_tokens(void)
+{
+    ot_access_policy_t *jwt = policy();
+    static const char *const marker_claims[] = {"nonce", "at_hash", "c_hash"};
+    apr_size_t i;
+    struct {
+        const char *name;
+        const char *key;
+        json_t *value;
+    } markers[] = {
+        {"token_use id", "token_use", json_string("id")},
+        {"payload typ ID (Keycloak)", "typ", json_string("ID")},
+        {"aud the login client", "aud", json_string(LOGIN_CLIENT)},
+        {"aud array with the login client", "aud",
+         json_pack("[s, s]", AUD, LOGIN_CLIENT)},
+    };
+
+    /* Widened as most deployments must: the markers are then all that is
+     * left to tell an ID token apart. */
+    jwt->accept_types = strings("JWT", NULL);
+
+    for (i = 0; i < sizeof(marker_claims) / sizeof(marker_claims[0]); i++) {
+        const char *name = marker_claims[i];
+
+        expect(jwt,
+               mint_with(&rsa_a, "RS256", NULL,
+                         with(base_claims(), name, json_string("x"))),
+               OT_ERR_ID_TOKEN, apr_psprintf(pool, "ID token: %s", name));
+        ok(last_detail
+               && strstr(last_detail, "looks like an OpenID Connect ID token")
+               && strstr(last_detail, name),
+           "  detail names the marker");
+    }
+    for (i = 0; i < sizeof(markers) / sizeof(markers[0]); i++) {
+        expect(jwt,
+               mint_with(&rsa_a, "RS256", "JWT",
+                         with(base_claims(), markers[i].key, markers[i].value)),
+               OT_ERR_ID_TOKEN,
+               apr_psprintf(pool, "ID token: %s", markers[i].name));
+    }
+    expect(jwt,
+           mint_with(&rsa_a, "RS256", NULL,
+                     with(base_claims(), "token_use", json_string("access"))),
+           OT_OK, "token_use access is no marker");
+    expect(jwt,
+           mint_with(&rsa_a, "RS256", NULL,
+                     with(base_claims(), "typ", json_string("Bearer"))),
+           OT_OK, "payload typ Bearer is no marker");
+
+    /* The markers are looked at only once the signature holds. */
+    {
+        const char *t =
+            mint_with(&rsa_a, "RS256", NULL,
+                      with(base_claims(), "nonce", json_string("n")));
+        char *bad = apr_pstrdup(pool, t);
+        char *last = bad + strlen(bad) - 2;
+
+        *last = *last == 'A' ? 'B' : 'A';
+        expect(jwt, bad, OT_ERR_SIGNATURE,
+               "ID token with a bad signature: signature error first");
+    }
+    jwt->login_clients = NULL;
+    expect(jwt,
+           mint_with(&rsa_a, "RS256", NULL,
+                     with(base_claims(), "aud",
+                          json_pack("[s, s]", AUD, LOGIN_CLIENT))),
+           OT_OK, "no login clients configured: aud alone is no marker");
+}
+
+static void test_subject_and_client(void)
+{
+    ot_access_policy_t *pol = policy();
+    json_t *c;
+
+    expect(pol, mint(with(base_claims(), "sub", NULL)), OT_ERR_CLAIM,
+           "sub missing");
+    expect(pol, mint(with(base_claims(), "sub", json_string(""))), OT_ERR_CLAIM,
+           "sub empty");
+    expect(pol, mint(with(base_claims(), "sub", json_integer(7))), OT_ERR_CLAIM,
+           "sub a number");
+
+    pol->subject_claim = "preferred_username";
+    if (expect(
+            pol,
+            mint(with(base_claims(), "preferred_username", json_string("bob"))),
+            OT_OK, "subject claim configured")) {
+        is_str(last_token->subject, "bob", "  subject from that claim");
+    }
+    expect(pol, mint(base_claims()), OT_ERR_CLAIM,
+           "configured subject claim missing");
+    ok(last_detail && strstr(last_detail, "preferred_username"),
+       "  detail names the configured claim");
+
+    pol = policy();
+    c = with(base_claims(), "client_id", NULL);
+    if (expect(pol, mint(with(c, "azp", json_string("azp-client"))), OT_OK,
+               "azp only")) {
+        is_str(last_token->client_id, "azp-client", "  client_id from azp");
+    }
+    if (expect(pol, mint(with(base_claims(), "azp", json_string("other"))),
+               OT_OK, "client_id and azp")) {
+        is_str(last_token->client_id, "cli-1", "  client_id preferred");
+    }
+    if (expect(pol, mint(with(base_claims(), "client_id", NULL)), OT_OK,
+               "neither client_id nor azp")) {
+        ok(last_token->client_id == NULL, "  client_id NULL");
+    }
+    if (expect(pol, mint(with(base_claims(), "client_id", json_integer(3))),
+               OT_OK, "client_id not a string")) {
+        ok(last_token->client_id == NULL, "  client_id NULL");
+    }
+}
+
+static void test_scopes_in_tokens(void)
+{
+    ot_access_policy_t *pol = policy();
+
+    if (expect(pol,
+               mint(with(base_claims(), "scope", json_string("  a   b c  "))),
+               OT_OK, "scope string with runs of spaces")) {
+        is_str(ot_scope_join(pool, last_token->scopes), "a b c",
+               "  split, no empty scopes");
+    }
+    if (expect(pol, mint(with(base_claims(), "scope", NULL)), OT_OK,
+               "no scope claim")) {
+        is_int(last_token->scopes->nelts, 0, "  no scopes");
+    }
+    pol->scope_claim = "scp";
+    if (expect(pol,
+               mint(with(base_claims(), "scp",
+                         json_pack("[s, s]", "orders:read", "admin"))),
+               OT_OK, "scopes from an scp array")) {
+        is_str(ot_scope_join(pool, last_token->scopes), "orders:read admin",
+               "  array scopes");
+        ok(ot_scope_has(last_token->scopes, "admin")
+               && !ot_scope_has(last_token->scopes, "orders:write"),
+           "  scope claim replaced, not merged");
+    }
+}
+
+/* Pads the payload until the token's length falls in [lo, hi]. */
+static const char *token_of_length(apr_size_t lo, apr_size_t hi)
+{
+    apr_size_t base = strlen(mint(base_claims())) + 16;
+    apr_size_t pad = lo > base ? (lo - base) * 3 / 4 : 0;
+    apr_size_t tries;
+
+    for (tries = 0; tries < 16; tries++, pad++) {
+        char *filler = apr_palloc(pool, pad + 1);
+        const char *t;
+
+        memset(filler, 'a', pad);
+        filler[pad] = '\0';
+        t = mint(with(base_claims(), "pad", json_string(filler)));
+        if (strlen(t) >= lo && strlen(t) <= hi) {
+            return t;
+        }
+        if (strlen(t) > hi) {
+            break;
+        }
+    }
+    return NULL;
+}
+
+static void test_size(void)
+{
+    ot_access_policy_t *pol = policy();
+    const char *t;
+
+    t = token_of_length(OT_MAX_TOKEN_LEN - 3, OT_MAX_TOKEN_LEN);
+    ok(t != NULL, "a token just at the size limit was minted");
+    expect(pol, t, OT_OK, "token at the size limit accepted");
+    t = token_of_length(OT_MAX_TOKEN_LEN + 1, OT_MAX_TOKEN_LEN + 4);
+    ok(t != NULL, "a token just over the size limit was minted");
+    expect(pol, t, OT_ERR_TOO_LARGE, "token over the size limit");
+}
+
+static void test_malformed(void)
+{
+    ot_access_policy_t *pol = policy();
+    const char *t = mint(base_claims());
+    json_t *none = ot_json_pool_own(
+        pool, json_pack("{s:s, s:s}", "alg", "none", "typ", "at+jwt"));
+
+    expect(pol, "", OT_ERR_MALFORMED, "empty token");
+    expect(pol, "abc.def", OT_ERR_MALFORMED, "two parts");
+    expect(pol, apr_pstrcat(pool, t, ".x", NULL), OT_ERR_MALFORMED,
+           "four parts");
+    expect(pol,
+           apr_pstrcat(pool, json_b64(none), ".", json_b64(base_claims()), ".",
+                       NULL),
+           OT_ERR_ALG, "alg none");
+    expect(pol, NULL, OT_ERR_MALFORMED, "NULL token");
+}
+
+static void test_claims_functions(void)
+{
+    json_t *c = ot_json_pool_own(
+        pool,
+        json_loads("{\"realm_access\":{\"roles\":[\"admin\",\"user\"]},"
+                   "\"n\":42,\"r\":1.5,\"b\":true,\"f\":false,\"s\":\"x\","
+                   "\"nested\":{\"deep\":{\"v\":\"y\"}},"
+                   "\"arr\":[1,true,\"z\",[\"inner\"]],\"nul\":null,"
+                   "\"obj\":{},\"a.b\":\"dotted\",\"big\":-9007199254740993,"
+                   "\"exp\":1700000100,\"nbf\":1699999999.5}",
+                   0, NULL));
+    apr_array_header_t *auds = strings("one", "two", NULL);
+    json_t *t;
+
+    ok(c != NULL, "claims fixture parsed");
+    ok(ot_claims_match(c, "realm_access.roles", "admin"),
+       "match: nested path, array contains");
+    ok(!ot_claims_match(c, "realm_access.roles", "guest"),
+       "match: array lacks");
+    ok(!ot_claims_match(c, "realm_access", "admin"), "match: object no");
+    ok(ot_claims_match(c, "nested.deep.v", "y"), "match: deep path");
+    ok(!ot_claims_match(c, "nested.deep.w", "y"), "match: missing leaf");
+    ok(!ot_claims_match(c, "nested.x.v", "y"), "match: missing step");
+    ok(ot_claims_match(c, "n", "42"), "match: integer by text");
+    ok(!ot_claims_match(c, "n", "4"), "match: integer prefix no");
+    ok(!ot_claims_match(c, "n", "42.0"), "match: integer vs 42.0");
+    ok(ot_claims_match(c, "big", "-9007199254740993"),
+       "match: large negative integer exact");
+    ok(ot_claims_match(c, "r", "1.5"), "match: real");
+    ok(!ot_claims_match(c, "r", "1.5x"), "match: real with junk");
+    ok(!ot_claims_match(c, "r", ""), "match: real vs empty");
+    ok(ot_claims_match(c, "b", "true"), "match: true");
+    ok(!ot_claims_match(c, "b", "false"), "match: true vs false");
+    ok(!ot_claims_match(c, "b", "1"), "match: true vs 1");
+    ok(ot_claims_match(c, "f", "false"), "match: false");
+    ok(ot_claims_match(c, "s", "x"), "match: string");
+    ok(!ot_claims_match(c, "s", "X"), "match: string is case-sensitive");
+    ok(ot_claims_match(c, "arr", "1") && ot_claims_match(c, "arr", "true")
+           && ot_claims_match(c, "arr", "z"),
+       "match: mixed array elements");
+    ok(!ot_claims_match(c, "arr", "inner"), "match: no nested arrays");
+    ok(!ot_claims_match(c, "nul", "null"), "match: null grants nothing");
+    ok(!ot_claims_match(c, "obj", "{}"), "match: object grants nothing");
+    ok(ot_claims_match(c, "a.b", "dotted"), "match: key with a dot");
+    ok(!ot_claims_match(c, "", "x") && !ot_claims_match(c, NULL, "x")
+           && !ot_claims_match(c, "s", NULL),
+       "match: empty or NULL arguments");
+
+    is_int((long)ot_claims_time(c, "exp"), 1700000100L, "time: integer");
+    is_int((long)ot_claims_time(c, "nbf"), 1699999999L, "time: real floored");
+    is_int((long)ot_claims_time(c, "s"), 0L, "time: not a number");
+    is_int((long)ot_claims_time(c, "missing"), 0L, "time: absent");
+
+    is_int(ot_claims_check_times(c, NOW, 0), OT_OK, "times: fixture valid");
+    is_int(ot_claims_check_times(c, NOW - 1, 0), OT_ERR_NOT_YET_VALID,
+           "times: fractional nbf rounds up");
+    is_int(ot_claims_check_times(c, NOW + 100, 0), OT_ERR_EXPIRED,
+           "times: exp == now");
+    is_int(ot_claims_check_times(c, NOW + 100, APR_INT64_MAX), OT_OK,
+           "times: huge skew does not overflow");
+    is_int(ot_claims_check_times(c, NOW, -5), OT_OK,
+           "times: negative skew treated as 0");
+
+    t = ot_json_pool_own(pool, json_pack("{s:f}", "exp", 1e300));
+    is_int(ot_claims_check_times(t, 0, 0), OT_ERR_CLAIM, "times: exp 1e300");
+    t = ot_json_pool_own(
+        pool, json_pack("{s:I, s:b}", "exp", (json_int_t)(NOW + 10), "iat", 1));
+    is_int(ot_claims_check_times(t, NOW, 0), OT_ERR_CLAIM,
+           "times: iat a boolean");
+    t = ot_json_pool_own(pool,
+                         json_pack("{s:I, s:I}", "exp", (json_int_t)(NOW + 10),
+                                   "nbf", (json_int_t)-3));
+    is_int(ot_claims_check_times(t, NOW, 0), OT_ERR_CLAIM,
+           "times: negative nbf");
+
+    t = ot_json_pool_own(pool,
+                         json_pack("{s:s, s:s}", "iss", "I", "aud", "two"));
+    is_int(ot_claims_check_issuer(t, "I"), OT_OK, "issuer: equal");
+    is_int(ot_claims_check_issuer(t, "i"), OT_ERR_ISSUER,
+           "issuer: case matters");
+    is_int(ot_claims_check_issuer(t, NULL), OT_ERR_ISSUER, "issuer: NULL");
+    is_int(ot_claims_check_issuer(c, "I"), OT_ERR_ISSUER, "issuer: absent");
+    is_int(ot_claims_check_audience(t, auds), OT_OK, "audience: string");
+    is_int(ot_claims_check_audience(t, NULL), OT_ERR_AUDIENCE,
+           "audience: none configured");
+    is_int(ot_claims_check_audience(c, auds), OT_ERR_AUDIENCE,
+           "audience: absent");
+}
+
+static void test_scope_functions(void)
+{
+    json_t *c = ot_json_pool_own(
+        pool, json_loads("{\"scope\":\" a  b \",\"empty\":\"\",\"spaces\":\""
+                         "   \",\"scp\":[\"x\",1,\"\",\"y z\",null],"
+                         "\"num\":5,\"ext\":{\"scope\":\"deep\"}}",
+                         0, NULL));
+    apr_array_header_t *s;
+
+    s = ot_scope_list(pool, c, "scope");
+    is_str(ot_scope_join(pool, s), "a b", "scope: string split");
+    is_int(ot_scope_list(pool, c, "empty")->nelts, 0, "scope: empty string");
+    is_int(ot_scope_list(pool, c, "spaces")->nelts, 0, "scope: only spaces");
+    s = ot_scope_list(pool, c, "scp");
+    is_str(ot_scope_join(pool, s), "x y z",
+           "scope: array keeps strings only, as they are");
+    is_int(s->nelts, 2, "scope: array entries");
+    ok(ot_scope_has(s, "y z") && !ot_scope_has(s, "y"),
+       "scope: array entries are not split");
+    is_int(ot_scope_list(pool, c, "num")->nelts, 0, "scope: a number");
+    is_int(ot_scope_list(pool, c, "none")->nelts, 0, "scope: absent");
+    is_str(ot_scope_join(pool, ot_scope_list(pool, c, "ext.scope")), "deep",
+           "scope: dotted claim name");
+    is_str(ot_scope_join(pool, NULL), "", "scope: join of nothing");
+    ok(!ot_scope_has(NULL, "a") && !ot_scope_has(s, NULL),
+       "scope: has with NULL");
+}
+
+int main(int argc, const char *const *argv)
+{
+    const test_key_t *set_a[3] = {&rsa_a, &ec_a, &ed_a};
+    const test_key_t *set_b[1] = {&rsa_b};
+
+    apr_app_initialize(&argc, &argv, NULL);
+    apr_pool_create(&pool, NULL);
+
+    rsa_a.pkey = keygen("RSA", NULL, 2048);
+    rsa_a.kid = "rsa-a";
+    ec_a.pkey = keygen("EC", "P-256", 0);
+    ec_a.kid = "ec-a";
+    ed_a.pkey = keygen("ED25519", NULL, 0);
+    ed_a.kid = "ed-a";
+    rsa_b.pkey = keygen("RSA", NULL, 2048);
+    rsa_b.kid = "rsa-b";
+    if (!ok(rsa_a.pkey && ec_a.pkey && ed_a.pkey && rsa_b.pkey,
+            "test keys generated")) {
+        return done_testing();
+    }
+    jwks_a = make_jwks(set_a, 3);
+    jwks_b = make_jwks(set_b, 1);
+    if (!ok(jwks_a && jwks_a->keys->nelts == 3 && jwks_b
+                && jwks_b->keys->nelts == 1,
+            "JWKS built from the public keys")) {
+        return done_testing();
+    }
+
+    test_valid_tokens();
+    test_times();
+    test_issuer_and_keys();
+    test_audience();
+    test_typ();
+    test_id_tokens();
+    test_subject_and_client();
+    test_scopes_in_tokens();
+    test_size();
+    test_malformed();
+    test_claims_functions();
+    test_scope_functions();
+
+    EVP_PKEY_free(rsa_a.pkey);
+    EVP_PKEY_free(ec_a.pkey);
+    EVP_PKEY_free(ed_a.pkey);
+    EVP_PKEY_free(rsa_b.pkey);
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return done_testing();
+}
