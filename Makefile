@@ -13,7 +13,7 @@ endif
 
 B        := build
 VECTORS  ?= $(abspath ../shared/vectors)
-WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+WARN     := -Wall -Wextra
 ifeq ($(WERROR),1)
 WARN     += -Werror
 endif

@@ -28,12 +28,6 @@ static void register_hooks(apr_pool_t *p)
 }
 
 AP_DECLARE_MODULE(oauth_token) = {
-    STANDARD20_MODULE_STUFF,
-    ot_create_dir_conf,
-    ot_merge_dir_conf,
-    ot_create_server_conf,
-    ot_merge_server_conf,
-    ot_directives,
-    register_hooks,
-    AP_MODULE_FLAG_NONE
-};
+    STANDARD20_MODULE_STUFF, ot_create_dir_conf,   ot_merge_dir_conf,
+    ot_create_server_conf,   ot_merge_server_conf, ot_directives,
+    register_hooks,          AP_MODULE_FLAG_NONE};

@@ -57,13 +57,13 @@ static void set_challenge(request_rec *r, const char *error,
     const char *sep = " ";
 
     if (realm) {
-        challenge = apr_pstrcat(r->pool, challenge, sep, "realm=",
-                                quoted(r->pool, realm), NULL);
+        challenge = apr_pstrcat(r->pool, challenge, sep,
+                                "realm=", quoted(r->pool, realm), NULL);
         sep = ", ";
     }
     if (error) {
-        challenge = apr_pstrcat(r->pool, challenge, sep, "error=\"", error,
-                                "\"", NULL);
+        challenge =
+            apr_pstrcat(r->pool, challenge, sep, "error=\"", error, "\"", NULL);
         sep = ", ";
     }
     if (description) {
@@ -71,24 +71,25 @@ static void set_challenge(request_rec *r, const char *error,
                                 quoted(r->pool, description), NULL);
     }
     if (scope) {
-        challenge = apr_pstrcat(r->pool, challenge, sep, "scope=",
-                                quoted(r->pool, scope), NULL);
+        challenge = apr_pstrcat(r->pool, challenge, sep,
+                                "scope=", quoted(r->pool, scope), NULL);
     }
     apr_table_setn(r->err_headers_out, WWW_AUTHENTICATE, challenge);
 }
 
 int ot_answer_no_token(request_rec *r)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(99030)
-                  "no bearer token in the request to %s", r->uri);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  APLOGNO(99030) "no bearer token in the request to %s",
+                  r->uri);
     set_challenge(r, NULL, NULL, NULL);
     return HTTP_UNAUTHORIZED;
 }
 
 int ot_answer_invalid_request(request_rec *r, const char *why)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(99031)
-                  "invalid request to %s: %s", r->uri, why);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  APLOGNO(99031) "invalid request to %s: %s", r->uri, why);
     set_challenge(r, "invalid_request", why, NULL);
     return HTTP_BAD_REQUEST;
 }
@@ -96,33 +97,33 @@ int ot_answer_invalid_request(request_rec *r, const char *why)
 int ot_answer_invalid_token(request_rec *r, ot_status_t status,
                             const char *detail)
 {
-    const char *tag = status < sizeof(invalid_token_tag)
-                                   / sizeof(invalid_token_tag[0])
-                          ? invalid_token_tag[status]
-                          : invalid_token_tag[OT_ERR_INTERNAL];
+    const char *tag =
+        status < sizeof(invalid_token_tag) / sizeof(invalid_token_tag[0])
+            ? invalid_token_tag[status]
+            : invalid_token_tag[OT_ERR_INTERNAL];
 
-    ap_log_rerror(APLOG_MARK,
-                  status == OT_ERR_INTERNAL ? APLOG_ERR : APLOG_INFO, 0, r,
-                  "%stoken refused for %s: %s%s%s%s", tag, r->uri,
-                  ot_status_text(status), detail ? " (" : "",
-                  detail ? detail : "", detail ? ")" : "");
+    ap_log_rerror(
+        APLOG_MARK, status == OT_ERR_INTERNAL ? APLOG_ERR : APLOG_INFO, 0, r,
+        "%stoken refused for %s: %s%s%s%s", tag, r->uri, ot_status_text(status),
+        detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
     set_challenge(r, "invalid_token", ot_status_text(status), NULL);
     return HTTP_UNAUTHORIZED;
 }
 
 int ot_answer_misconfigured(request_rec *r, const char *what)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(99032)
-                  "AuthType Bearer at %s cannot accept any token: %s", r->uri,
-                  what);
+    ap_log_rerror(
+        APLOG_MARK, APLOG_ERR, 0, r,
+        APLOGNO(99032) "AuthType Bearer at %s cannot accept any token: %s",
+        r->uri, what);
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
 void ot_answer_add_insufficient_scope(request_rec *r, const char *scope)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(99033)
-                  "token of %s lacks what %s requires%s%s", r->user, r->uri,
-                  scope ? ": scope " : "", scope ? scope : "");
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  APLOGNO(99033) "token of %s lacks what %s requires%s%s",
+                  r->user, r->uri, scope ? ": scope " : "", scope ? scope : "");
     set_challenge(r, "insufficient_scope",
                   scope ? "the token lacks a required scope"
                         : "the token does not grant this request",

@@ -51,9 +51,11 @@ static const char *claim_header_value(request_rec *r, json_t *claims,
     }
     for (c = text; *c; c++) {
         if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(99040)
-                          "claim %s holds control characters; not passed "
-                          "to the backend", path);
+            ap_log_rerror(
+                APLOG_MARK, APLOG_INFO, 0, r,
+                APLOGNO(99040) "claim %s holds control characters; not passed "
+                               "to the backend",
+                path);
             return NULL;
         }
     }
@@ -66,8 +68,8 @@ static void pass_claims(request_rec *r, const ot_dir_conf_t *dc,
     int i;
 
     for (i = 0; dc->pass_claims && i < dc->pass_claims->nelts; i++) {
-        const ot_pass_claim_t *pc = &APR_ARRAY_IDX(dc->pass_claims, i,
-                                                   ot_pass_claim_t);
+        const ot_pass_claim_t *pc =
+            &APR_ARRAY_IDX(dc->pass_claims, i, ot_pass_claim_t);
         const char *value = claim_header_value(r, token->claims, pc->claim);
 
         if (value) {
@@ -134,14 +136,14 @@ int ot_authn_bearer(request_rec *r)
 
 int ot_authn_strip_pass_headers(request_rec *r)
 {
-    const ot_dir_conf_t *dc = ap_get_module_config(r->per_dir_config,
-                                                   &oauth_token_module);
+    const ot_dir_conf_t *dc =
+        ap_get_module_config(r->per_dir_config, &oauth_token_module);
     int i;
 
     for (i = 0; dc->pass_claims && i < dc->pass_claims->nelts; i++) {
-        apr_table_unset(r->headers_in,
-                        APR_ARRAY_IDX(dc->pass_claims, i,
-                                      ot_pass_claim_t).header);
+        apr_table_unset(
+            r->headers_in,
+            APR_ARRAY_IDX(dc->pass_claims, i, ot_pass_claim_t).header);
     }
     return DECLINED;
 }

@@ -33,8 +33,8 @@ typedef struct parsed_line_t {
 static const char *forbid_on_failure(cmd_parms *cmd)
 {
     module *authz_core = ap_top_module;
-    const command_rec *directive = ap_find_command_in_modules(
-        "AuthzSendForbiddenOnFailure", &authz_core);
+    const command_rec *directive =
+        ap_find_command_in_modules("AuthzSendForbiddenOnFailure", &authz_core);
     cmd_parms sub;
     void *mconfig;
 
@@ -49,8 +49,8 @@ static const char *forbid_on_failure(cmd_parms *cmd)
     return directive->AP_FLAG(&sub, mconfig, 1);
 }
 
-static const char *parse_words(cmd_parms *cmd, const char *line,
-                               int has_claim, const void **parsed)
+static const char *parse_words(cmd_parms *cmd, const char *line, int has_claim,
+                               const void **parsed)
 {
     parsed_line_t *pl = apr_pcalloc(cmd->pool, sizeof(*pl));
     const char *name = apr_pstrdup(cmd->pool, cmd->directive->args);
@@ -64,9 +64,9 @@ static const char *parse_words(cmd_parms *cmd, const char *line,
             continue;
         }
         APR_ARRAY_PUSH(pl->values, const char *) = word;
-        pl->joined = pl->joined ? apr_pstrcat(cmd->pool, pl->joined, " ",
-                                              word, NULL)
-                                : word;
+        pl->joined = pl->joined
+                         ? apr_pstrcat(cmd->pool, pl->joined, " ", word, NULL)
+                         : word;
     }
     if (!pl->values->nelts) {
         return apr_psprintf(cmd->pool, "Require %s: %s", name,
@@ -124,6 +124,7 @@ static authz_status check_scope(request_rec *r, const char *line,
     const ot_access_token_t *token = NULL;
     authz_status status = token_of(r, &token);
     int i;
+    (void)line;
 
     if (status != AUTHZ_GRANTED) {
         return status;
@@ -144,6 +145,7 @@ static authz_status check_claim(request_rec *r, const char *line,
     const ot_access_token_t *token = NULL;
     authz_status status = token_of(r, &token);
     int i;
+    (void)line;
 
     if (status != AUTHZ_GRANTED) {
         return status;
@@ -164,6 +166,7 @@ static authz_status check_client(request_rec *r, const char *line,
     const ot_access_token_t *token = NULL;
     authz_status status = token_of(r, &token);
     int i;
+    (void)line;
 
     if (status != AUTHZ_GRANTED) {
         return status;
@@ -178,8 +181,7 @@ static authz_status check_client(request_rec *r, const char *line,
 }
 
 static const authz_provider scope_provider = {check_scope, parse_values};
-static const authz_provider claim_provider = {check_claim,
-                                              parse_claim_values};
+static const authz_provider claim_provider = {check_claim, parse_claim_values};
 static const authz_provider client_provider = {check_client, parse_values};
 
 void ot_authz_register(apr_pool_t *p)

@@ -8,11 +8,11 @@
 #include <httpd.h>
 
 typedef enum {
-    OT_BEARER_NONE,       /* no bearer credential at all */
+    OT_BEARER_NONE, /* no bearer credential at all */
     OT_BEARER_FOUND,
-    OT_BEARER_MALFORMED,  /* "Bearer" with an empty or ill-formed token */
-    OT_BEARER_TWICE,      /* more than one credential */
-    OT_BEARER_NOT_HERE    /* a token where this location does not read one */
+    OT_BEARER_MALFORMED, /* "Bearer" with an empty or ill-formed token */
+    OT_BEARER_TWICE,     /* more than one credential */
+    OT_BEARER_NOT_HERE   /* a token where this location does not read one */
 } ot_bearer_t;
 
 /* Looks in the places token_in (OT_TOKEN_IN_*) allows and in the others,

@@ -14,11 +14,12 @@
 APLOG_USE_MODULE(oauth_token);
 
 #define OT_DEFAULT_CLOCK_SKEW 60
-#define OT_MAX_CLOCK_SKEW     3600
+#define OT_MAX_CLOCK_SKEW 3600
 
 void *ot_create_server_conf(apr_pool_t *p, server_rec *s)
 {
     ot_server_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+    (void)s;
 
     sc->issuers = apr_array_make(p, 2, sizeof(ot_issuer_t *));
     sc->login_clients = apr_array_make(p, 1, sizeof(const char *));
@@ -32,14 +33,15 @@ void *ot_merge_server_conf(apr_pool_t *p, void *base_, void *add_)
 
     /* A virtual host that names its own issuers trusts only those. */
     sc->issuers = add->issuers->nelts ? add->issuers : base->issuers;
-    sc->login_clients = apr_array_append(p, base->login_clients,
-                                         add->login_clients);
+    sc->login_clients =
+        apr_array_append(p, base->login_clients, add->login_clients);
     return sc;
 }
 
 void *ot_create_dir_conf(apr_pool_t *p, char *dir)
 {
     ot_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
+    (void)dir;
 
     dc->clock_skew = OT_UNSET;
     return dc;
@@ -51,22 +53,22 @@ void *ot_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
     ot_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
 
     dc->audiences = add->audiences ? add->audiences : base->audiences;
-    dc->accept_types = add->accept_types ? add->accept_types
-                                         : base->accept_types;
+    dc->accept_types =
+        add->accept_types ? add->accept_types : base->accept_types;
     if (base->pass_claims && add->pass_claims) {
-        dc->pass_claims = apr_array_append(p, base->pass_claims,
-                                           add->pass_claims);
+        dc->pass_claims =
+            apr_array_append(p, base->pass_claims, add->pass_claims);
     }
     else {
-        dc->pass_claims = add->pass_claims ? add->pass_claims
-                                           : base->pass_claims;
+        dc->pass_claims =
+            add->pass_claims ? add->pass_claims : base->pass_claims;
     }
-    dc->subject_claim = add->subject_claim ? add->subject_claim
-                                           : base->subject_claim;
+    dc->subject_claim =
+        add->subject_claim ? add->subject_claim : base->subject_claim;
     dc->scope_claim = add->scope_claim ? add->scope_claim : base->scope_claim;
     dc->algorithms = add->algorithms ? add->algorithms : base->algorithms;
-    dc->clock_skew = add->clock_skew != OT_UNSET ? add->clock_skew
-                                                 : base->clock_skew;
+    dc->clock_skew =
+        add->clock_skew != OT_UNSET ? add->clock_skew : base->clock_skew;
     dc->token_in = add->token_in ? add->token_in : base->token_in;
     return dc;
 }
@@ -84,16 +86,15 @@ static ot_server_conf_t *server_conf(server_rec *s)
 void ot_policy_for_request(request_rec *r, ot_access_policy_t *policy)
 {
     const ot_server_conf_t *sc = server_conf(r->server);
-    const ot_dir_conf_t *dc = ap_get_module_config(r->per_dir_config,
-                                                   &oauth_token_module);
+    const ot_dir_conf_t *dc =
+        ap_get_module_config(r->per_dir_config, &oauth_token_module);
 
     policy->issuers = sc->issuers;
     policy->audiences = dc->audiences;
-    policy->algorithms = dc->algorithms ? dc->algorithms
-                                        : ot_alg_default_set();
+    policy->algorithms = dc->algorithms ? dc->algorithms : ot_alg_default_set();
     policy->accept_types = dc->accept_types;
-    policy->clock_skew = dc->clock_skew != OT_UNSET ? dc->clock_skew
-                                                    : OT_DEFAULT_CLOCK_SKEW;
+    policy->clock_skew =
+        dc->clock_skew != OT_UNSET ? dc->clock_skew : OT_DEFAULT_CLOCK_SKEW;
     policy->subject_claim = dc->subject_claim ? dc->subject_claim : "sub";
     policy->scope_claim = dc->scope_claim ? dc->scope_claim : "scope";
     policy->login_clients = sc->login_clients;
@@ -105,12 +106,15 @@ static const char *check_absolute_url(cmd_parms *cmd, const char *url)
 {
     apr_uri_t uri;
 
-    if (apr_uri_parse(cmd->temp_pool, url, &uri) != APR_SUCCESS
-        || !uri.scheme || !uri.hostname
-        || (strcasecmp(uri.scheme, "https") && strcasecmp(uri.scheme, "http"))) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute http(s) "
+    if (apr_uri_parse(cmd->temp_pool, url, &uri) != APR_SUCCESS || !uri.scheme
+        || !uri.hostname
+        || (strcasecmp(uri.scheme, "https")
+            && strcasecmp(uri.scheme, "http"))) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not an absolute http(s) "
                             "URL; give the issuer exactly as it appears in "
-                            "the tokens' \"iss\" claim", cmd->cmd->name, url);
+                            "the tokens' \"iss\" claim",
+                            cmd->cmd->name, url);
     }
     return NULL;
 }
@@ -121,6 +125,7 @@ static const char *set_issuer(cmd_parms *cmd, void *dconf, const char *url)
     ot_issuer_t *issuer;
     const char *err = check_absolute_url(cmd, url);
     int i;
+    (void)dconf;
 
     if (err) {
         return err;
@@ -144,33 +149,37 @@ static const char *set_jwks(cmd_parms *cmd, void *dconf, const char *arg)
     ot_issuer_t *issuer;
     ot_jwks_t *jwks = NULL;
     const char *path, *why = NULL;
+    (void)dconf;
 
     if (!sc->issuers->nelts) {
         return "OAuthTokenJWKS: no issuer to attach these keys to; put it "
                "after the OAuthTokenIssuer line it belongs to";
     }
-    issuer = APR_ARRAY_IDX(sc->issuers, sc->issuers->nelts - 1,
-                           ot_issuer_t *);
+    issuer = APR_ARRAY_IDX(sc->issuers, sc->issuers->nelts - 1, ot_issuer_t *);
     if (issuer->jwks) {
-        return apr_psprintf(cmd->pool, "OAuthTokenJWKS: issuer %s already "
-                            "has a key set", issuer->issuer);
+        return apr_psprintf(cmd->pool,
+                            "OAuthTokenJWKS: issuer %s already "
+                            "has a key set",
+                            issuer->issuer);
     }
     if (strncmp(arg, "file:", 5)) {
-        return apr_psprintf(cmd->pool, "OAuthTokenJWKS: '%s' is not "
+        return apr_psprintf(cmd->pool,
+                            "OAuthTokenJWKS: '%s' is not "
                             "file:PATH; fetching keys from a URL comes with "
                             "provider discovery, which this version does "
-                            "not have yet", arg);
+                            "not have yet",
+                            arg);
     }
     path = ap_server_root_relative(cmd->pool, arg + 5);
     if (!path) {
         return apr_psprintf(cmd->pool, "OAuthTokenJWKS: invalid path '%s'",
                             arg + 5);
     }
-    if (ot_jwks_load_file(cmd->pool, path, &jwks, &why)
-        != OT_OK) {
-        return apr_psprintf(cmd->pool, "OAuthTokenJWKS: cannot use key set "
-                            "%s for issuer %s: %s", path, issuer->issuer,
-                            why ? why : "invalid");
+    if (ot_jwks_load_file(cmd->pool, path, &jwks, &why) != OT_OK) {
+        return apr_psprintf(cmd->pool,
+                            "OAuthTokenJWKS: cannot use key set "
+                            "%s for issuer %s: %s",
+                            path, issuer->issuer, why ? why : "invalid");
     }
     issuer->jwks = jwks;
     return NULL;
@@ -180,6 +189,8 @@ static const char *set_client(cmd_parms *cmd, void *dconf,
                               const char *client_id, const char *secret)
 {
     ot_server_conf_t *sc = server_conf(cmd->server);
+    (void)dconf;
+    (void)secret;
 
     /* The secret serves the login flow; an ID token for this client is
      * refused as an access token whether or not the login is enabled. */
@@ -198,8 +209,7 @@ static const char *add_audience(cmd_parms *cmd, void *dconf, const char *aud)
     return NULL;
 }
 
-static const char *add_algorithm(cmd_parms *cmd, void *dconf,
-                                 const char *name)
+static const char *add_algorithm(cmd_parms *cmd, void *dconf, const char *name)
 {
     ot_dir_conf_t *dc = dconf;
     const ot_alg_t *alg = ot_alg_by_name(name);
@@ -209,17 +219,18 @@ static const char *add_algorithm(cmd_parms *cmd, void *dconf,
                "allowed";
     }
     if (!alg) {
-        return apr_psprintf(cmd->pool, "OAuthTokenAlgorithms: unknown "
+        return apr_psprintf(cmd->pool,
+                            "OAuthTokenAlgorithms: unknown "
                             "algorithm '%s'; use RS256 RS384 RS512 PS256 "
                             "PS384 PS512 ES256 ES384 ES512 EdDSA HS256 "
-                            "HS384 HS512", name);
+                            "HS384 HS512",
+                            name);
     }
     dc->algorithms |= alg->bit;
     return NULL;
 }
 
-static const char *add_accept_type(cmd_parms *cmd, void *dconf,
-                                   const char *typ)
+static const char *add_accept_type(cmd_parms *cmd, void *dconf, const char *typ)
 {
     ot_dir_conf_t *dc = dconf;
 
@@ -230,17 +241,17 @@ static const char *add_accept_type(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-static const char *set_clock_skew(cmd_parms *cmd, void *dconf,
-                                  const char *arg)
+static const char *set_clock_skew(cmd_parms *cmd, void *dconf, const char *arg)
 {
     ot_dir_conf_t *dc = dconf;
     char *end;
     apr_int64_t skew = apr_strtoi64(arg, &end, 10);
 
     if (*end || end == arg || skew < 0 || skew > OT_MAX_CLOCK_SKEW) {
-        return apr_psprintf(cmd->pool, "OAuthTokenClockSkew: '%s' is not a "
-                            "number of seconds between 0 and %d", arg,
-                            OT_MAX_CLOCK_SKEW);
+        return apr_psprintf(cmd->pool,
+                            "OAuthTokenClockSkew: '%s' is not a "
+                            "number of seconds between 0 and %d",
+                            arg, OT_MAX_CLOCK_SKEW);
     }
     dc->clock_skew = (int)skew;
     return NULL;
@@ -265,8 +276,10 @@ static const char *add_pass_claim(cmd_parms *cmd, void *dconf,
     ot_pass_claim_t *pc;
 
     if (!is_header_name(header)) {
-        return apr_psprintf(cmd->pool, "OAuthTokenPassClaim: '%s' is not a "
-                            "valid header name", header);
+        return apr_psprintf(cmd->pool,
+                            "OAuthTokenPassClaim: '%s' is not a "
+                            "valid header name",
+                            header);
     }
     if (!dc->pass_claims) {
         dc->pass_claims = apr_array_make(cmd->pool, 2, sizeof(*pc));
@@ -288,20 +301,20 @@ static const char *add_token_in(cmd_parms *cmd, void *dconf, const char *arg)
         dc->token_in |= OT_TOKEN_IN_QUERY;
     }
     else {
-        return apr_psprintf(cmd->pool, "OAuthTokenAcceptTokenIn: '%s' is "
+        return apr_psprintf(cmd->pool,
+                            "OAuthTokenAcceptTokenIn: '%s' is "
                             "neither 'header' nor 'query' (a token in a "
-                            "form body is not supported)", arg);
+                            "form body is not supported)",
+                            arg);
     }
     return NULL;
 }
 
-static const char *set_claim_name(cmd_parms *cmd, void *dconf,
-                                  const char *name)
+static const char *set_claim_name(cmd_parms *cmd, void *dconf, const char *name)
 {
     /* cmd->info is the field's offset, as with ap_set_string_slot. */
     if (!*name) {
-        return apr_psprintf(cmd->pool, "%s: empty claim name",
-                            cmd->cmd->name);
+        return apr_psprintf(cmd->pool, "%s: empty claim name", cmd->cmd->name);
     }
     return ap_set_string_slot(cmd, dconf, name);
 }
@@ -317,8 +330,8 @@ const command_rec ot_directives[] = {
                    "The login client id at the issuer [and its secret]"),
     AP_INIT_ITERATE("OAuthTokenAudience", add_audience, NULL, DIR_OR_SERVER,
                     "The aud values this resource accepts"),
-    AP_INIT_ITERATE("OAuthTokenAlgorithms", add_algorithm, NULL,
-                    DIR_OR_SERVER, "Allowed JWS algorithms"),
+    AP_INIT_ITERATE("OAuthTokenAlgorithms", add_algorithm, NULL, DIR_OR_SERVER,
+                    "Allowed JWS algorithms"),
     AP_INIT_ITERATE("OAuthTokenAcceptType", add_accept_type, NULL,
                     DIR_OR_SERVER, "Accepted JWT typ headers"),
     AP_INIT_TAKE1("OAuthTokenClockSkew", set_clock_skew, NULL, DIR_OR_SERVER,
@@ -333,5 +346,4 @@ const command_rec ot_directives[] = {
                   "CLAIM HEADER: pass a claim to the backend in a header"),
     AP_INIT_ITERATE("OAuthTokenAcceptTokenIn", add_token_in, NULL,
                     DIR_OR_SERVER, "Where tokens are read: header, query"),
-    {NULL}
-};
+    {NULL}};

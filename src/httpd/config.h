@@ -16,10 +16,10 @@ extern module AP_MODULE_DECLARE_DATA oauth_token_module;
 
 /* Where a Bearer location looks for the token (RFC 6750 section 2). */
 #define OT_TOKEN_IN_HEADER 0x1
-#define OT_TOKEN_IN_QUERY  0x2
+#define OT_TOKEN_IN_QUERY 0x2
 
 typedef struct ot_pass_claim_t {
-    const char *claim;   /* dotted path */
+    const char *claim; /* dotted path */
     const char *header;
 } ot_pass_claim_t;
 
@@ -29,14 +29,14 @@ typedef struct ot_server_conf_t {
 } ot_server_conf_t;
 
 typedef struct ot_dir_conf_t {
-    apr_array_header_t *audiences;     /* const char *; NULL = unset */
-    apr_array_header_t *accept_types;  /* const char *; NULL = unset */
-    apr_array_header_t *pass_claims;   /* ot_pass_claim_t; merged as a union */
+    apr_array_header_t *audiences;    /* const char *; NULL = unset */
+    apr_array_header_t *accept_types; /* const char *; NULL = unset */
+    apr_array_header_t *pass_claims;  /* ot_pass_claim_t; merged as a union */
     const char *subject_claim;
     const char *scope_claim;
-    ot_alg_set_t algorithms;           /* 0 = unset */
-    int clock_skew;                    /* OT_UNSET */
-    int token_in;                      /* OT_TOKEN_IN_*; 0 = unset */
+    ot_alg_set_t algorithms; /* 0 = unset */
+    int clock_skew;          /* OT_UNSET */
+    int token_in;            /* OT_TOKEN_IN_*; 0 = unset */
 } ot_dir_conf_t;
 
 void *ot_create_server_conf(apr_pool_t *p, server_rec *s);

@@ -8,8 +8,8 @@
 
 ot_request_t *ot_request_state(request_rec *r, int create)
 {
-    ot_request_t *state = ap_get_module_config(r->request_config,
-                                               &oauth_token_module);
+    ot_request_t *state =
+        ap_get_module_config(r->request_config, &oauth_token_module);
 
     if (!state && create) {
         state = apr_pcalloc(r->pool, sizeof(*state));
