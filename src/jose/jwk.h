@@ -30,10 +30,13 @@ typedef struct ot_jwk_t {
 ot_status_t ot_jwk_parse(apr_pool_t *p, json_t *jwk, ot_jwk_t **out,
                          const char **why);
 
-/* 1 when the object's "kty" is one this module can use. */
+/* 1 when the object's "kty" (and for EC and OKP its "crv") is one this
+ * module can use; JWK Sets skip the others (RFC 7517 5). */
 int ot_jwk_kty_supported(json_t *jwk);
 
-/* 1 when the key can verify alg: same key type, and for EC the alg's curve. */
+/* 1 when the key can verify alg: same key type, the alg's curve for EC and
+ * OKP, the key's own "alg" (when it has one) equal to alg's name, and for
+ * HMAC a secret at least as long as the hash output (RFC 7518 3.2). */
 int ot_jwk_fits_alg(const ot_jwk_t *key, const ot_alg_t *alg);
 
 #endif
