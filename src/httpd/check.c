@@ -52,14 +52,21 @@ static ap_conf_vector_t *merged_section(apr_pool_t *p, server_rec *s,
 static const char *auth_type_of(apr_pool_t *p, server_rec *s,
                                 ap_conf_vector_t *config)
 {
+    APR_OPTIONAL_FN_TYPE(authn_ap_auth_type) *auth_type =
+        APR_RETRIEVE_OPTIONAL_FN(authn_ap_auth_type);
     request_rec fake;
 
-    /* ap_auth_type() only reads the per-directory configuration. */
+    /* ap_auth_type() only learns of mod_authn_core in post_config, which
+     * "httpd -t" never reaches: ask mod_authn_core itself. It reads nothing
+     * but the per-directory configuration. */
+    if (!auth_type) {
+        return NULL;
+    }
     memset(&fake, 0, sizeof(fake));
     fake.pool = p;
     fake.server = s;
     fake.per_dir_config = config;
-    return ap_auth_type(&fake);
+    return auth_type(&fake);
 }
 
 static int any_issuer_has_oct(const ot_server_conf_t *sc)
