@@ -16,8 +16,7 @@
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_check_config(ot_check_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_header_parser(ot_authn_strip_pass_headers, NULL, NULL,
-                          APR_HOOK_MIDDLE);
+    ap_hook_fixups(ot_authn_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(ot_authn_bearer, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(ot_authn_note_failure, NULL, NULL,

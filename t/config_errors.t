@@ -14,6 +14,12 @@ my ($notjson_fh, $notjson) = tempfile('ot-notjson-XXXXXX', TMPDIR => 1, UNLINK =
 print $notjson_fh "this is not a key set\n";
 close $notjson_fh;
 
+# An issuer whose only secret is 32 bytes: enough for HS256, not for HS512.
+my ($short_fh, $short_jwks) = tempfile('ot-shortoct-XXXXXX', TMPDIR => 1, UNLINK => 1);
+print $short_fh '{"keys":[{"kty":"oct","kid":"short","k":"' . ('A' x 43) . '"}]}';
+close $short_fh;
+my $short_issuer = "OAuthTokenIssuer https://hs.test/\nOAuthTokenJWKS file:$short_jwks\n";
+
 my $issuer = <<"EOC";
 OAuthTokenIssuer https://issuer.test/
 OAuthTokenJWKS   file:$keys/jwks.json
@@ -80,6 +86,24 @@ my @cases = (
     ['HS256 allowed but no issuer has an oct key',
      $issuer . location($audience, 'OAuthTokenAlgorithms RS256 HS256', 'Require valid-user'),
      'OAuthTokenAlgorithms'],
+    ['HS512 allowed but the only secret is 32 bytes (RFC 7518 3.2)',
+     $short_issuer . location($audience, 'OAuthTokenAlgorithms HS512', 'Require valid-user'),
+     'OAuthTokenAlgorithms'],
+    ['HS256 with a 32-byte secret',
+     $short_issuer . location($audience, 'OAuthTokenAlgorithms HS256', 'Require valid-user'),
+     undef],
+    ['the audience of <Location /api> does not reach <Location /apiv2>',
+     $issuer . "<Location /api>\n    $audience\n</Location>\n"
+     . "<Location /apiv2>\n    AuthType Bearer\n    Require valid-user\n</Location>\n",
+     'OAuthTokenAudience'],
+    ['the audience of <Location /api> reaches <Location /api/v1>',
+     $issuer . "<Location /api>\n    $audience\n</Location>\n"
+     . "<Location /api/v1>\n    AuthType Bearer\n    Require valid-user\n</Location>\n",
+     undef],
+    ['audience in a <Directory>, AuthType Bearer in a <Location> (warned, not refused)',
+     $issuer . "<Directory /tmp>\n    $audience\n</Directory>\n"
+     . "<Location /api>\n    AuthType Bearer\n    Require valid-user\n</Location>\n",
+     undef],
     ['clock skew that is not a number',
      $issuer . location($audience, 'OAuthTokenClockSkew soon', 'Require valid-user'),
      'OAuthTokenClockSkew'],

@@ -119,8 +119,11 @@ static apr_int64_t parse_seconds(const char *opt, const char *arg)
 
     errno = 0;
     v = apr_strtoi64(arg, &end, 10);
-    if (*arg == '\0' || *end != '\0' || errno != 0 || v < 0) {
-        die_usage("%s %s: not a number of seconds", opt, arg);
+    /* 253402300799 is 9999-12-31T23:59:59Z, the last time a JWT can name. */
+    if (*arg == '\0' || *end != '\0' || errno != 0 || v < 0
+        || v > APR_INT64_C(253402300799)) {
+        die_usage("%s %s: not a number of seconds up to 253402300799", opt,
+                  arg);
     }
     return v;
 }

@@ -31,34 +31,56 @@ static const char *const invalid_token_tag[] = {
     [OT_ERR_INTERNAL] = APLOGNO(99025),
 };
 
-/* RFC 7230 quoted-string: the realm comes from AuthName, which may hold
- * quotes or backslashes. */
+/* A quoted-string (RFC 9110 5.6.4) from configured text (a Require
+ * line's scopes) or the module's own; control characters become spaces so
+ * no header can be split. */
 static const char *quoted(apr_pool_t *p, const char *text)
 {
     char *out = apr_palloc(p, 2 * strlen(text) + 3), *o = out;
+    const unsigned char *c;
 
     *o++ = '"';
-    for (; *text; text++) {
-        if (*text == '"' || *text == '\\') {
+    for (c = (const unsigned char *)text; *c; c++) {
+        if (*c == '"' || *c == '\\') {
             *o++ = '\\';
         }
-        *o++ = (*text >= 0x20 && *text != 0x7f) ? *text : ' ';
+        *o++ = (*c < 0x20 || *c == 0x7f) ? ' ' : (char)*c;
     }
     *o++ = '"';
     *o = '\0';
     return out;
 }
 
+/* ap_auth_name() is already escaped for a quoted-string by mod_authn_core
+ * (AuthName goes through ap_escape_quotes), so it only loses control
+ * characters here. */
+static const char *realm_of(request_rec *r)
+{
+    const char *name = ap_auth_name(r);
+    char *realm, *c;
+
+    if (!name) {
+        return NULL;
+    }
+    realm = apr_pstrdup(r->pool, name);
+    for (c = realm; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = ' ';
+        }
+    }
+    return apr_pstrcat(r->pool, "\"", realm, "\"", NULL);
+}
+
 static void set_challenge(request_rec *r, const char *error,
                           const char *description, const char *scope)
 {
-    const char *realm = ap_auth_name(r);
+    const char *realm = realm_of(r);
     const char *challenge = "Bearer";
     const char *sep = " ";
 
     if (realm) {
         challenge = apr_pstrcat(r->pool, challenge, sep,
-                                "realm=", quoted(r->pool, realm), NULL);
+                                "realm=", realm, NULL);
         sep = ", ";
     }
     if (error) {
@@ -102,10 +124,18 @@ int ot_answer_invalid_token(request_rec *r, ot_status_t status,
             ? invalid_token_tag[status]
             : invalid_token_tag[OT_ERR_INTERNAL];
 
-    ap_log_rerror(
-        APLOG_MARK, status == OT_ERR_INTERNAL ? APLOG_ERR : APLOG_INFO, 0, r,
-        "%stoken refused for %s: %s%s%s%s", tag, r->uri, ot_status_text(status),
-        detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+    /* Not the client's fault: no challenge that would blame its token. */
+    if (status == OT_ERR_INTERNAL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "%scannot validate the token for %s: %s%s%s%s", tag,
+                      r->uri, ot_status_text(status), detail ? " (" : "",
+                      detail ? detail : "", detail ? ")" : "");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "%stoken refused for %s: %s%s%s%s", tag, r->uri,
+                  ot_status_text(status), detail ? " (" : "",
+                  detail ? detail : "", detail ? ")" : "");
     set_challenge(r, "invalid_token", ot_status_text(status), NULL);
     return HTTP_UNAUTHORIZED;
 }

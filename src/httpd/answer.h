@@ -17,7 +17,8 @@ int ot_answer_no_token(request_rec *r);
 int ot_answer_invalid_request(request_rec *r, const char *why);
 
 /* A token that failed validation: 401 invalid_token. detail is logged
- * only; the client sees ot_status_text(status). */
+ * only; the client sees ot_status_text(status). OT_ERR_INTERNAL (OpenSSL
+ * or memory failure) is a 500 instead, logged at error. */
 int ot_answer_invalid_token(request_rec *r, ot_status_t status,
                             const char *detail);
 

@@ -78,13 +78,11 @@ static void pass_claims(request_rec *r, const ot_dir_conf_t *dc,
     }
 }
 
-static void publish(request_rec *r, const ot_dir_conf_t *dc,
-                    const ot_access_token_t *token)
+static void publish_env(request_rec *r, const ot_access_token_t *token)
 {
     apr_table_t *env = r->subprocess_env;
 
-    r->user = apr_pstrdup(r->pool, token->subject);
-    apr_table_setn(env, "OAUTH_SUB", r->user);
+    apr_table_setn(env, "OAUTH_SUB", token->subject);
     apr_table_setn(env, "OAUTH_ISSUER", token->issuer->issuer);
     if (token->client_id) {
         apr_table_setn(env, "OAUTH_CLIENT_ID", token->client_id);
@@ -92,8 +90,6 @@ static void publish(request_rec *r, const ot_dir_conf_t *dc,
     apr_table_setn(env, "OAUTH_SCOPE", ot_scope_join(r->pool, token->scopes));
     apr_table_setn(env, "OAUTH_TOKEN_EXP",
                    apr_psprintf(r->pool, "%" APR_INT64_T_FMT, token->exp));
-    pass_claims(r, dc, token);
-    ot_request_state(r, 1)->token = token;
 }
 
 int ot_authn_bearer(request_rec *r)
@@ -130,20 +126,38 @@ int ot_authn_bearer(request_rec *r)
     if (status != OT_OK) {
         return ot_answer_invalid_token(r, status, detail);
     }
-    publish(r, dc, token);
+    r->user = apr_pstrdup(r->pool, token->subject);
+    ot_request_state(r, 1)->token = token;
+    /* Also here, not only in fixups, so that "Require expr" sees them. */
+    publish_env(r, token);
     return OK;
 }
 
-int ot_authn_strip_pass_headers(request_rec *r)
+/* Runs for main requests, subrequests and internal redirects alike (unlike
+ * header_parser), and after authentication, which a redirect or subrequest
+ * with the same configuration skips: the token then comes from the request
+ * that did authenticate. */
+int ot_authn_fixups(request_rec *r)
 {
     const ot_dir_conf_t *dc =
         ap_get_module_config(r->per_dir_config, &oauth_token_module);
+    const ot_access_token_t *token = ot_request_token(r);
     int i;
 
     for (i = 0; dc->pass_claims && i < dc->pass_claims->nelts; i++) {
         apr_table_unset(
             r->headers_in,
             APR_ARRAY_IDX(dc->pass_claims, i, ot_pass_claim_t).header);
+    }
+    if (token) {
+        publish_env(r, token);
+        pass_claims(r, dc, token);
+    }
+    /* A local ErrorDocument 403 is an internal redirect: the error
+     * response of the refused request is never sent, so its challenge is
+     * added here, to the headers the redirect shares with it. */
+    if (r->prev && r->prev->status == HTTP_FORBIDDEN) {
+        ot_authn_error_challenge(r->prev);
     }
     return DECLINED;
 }

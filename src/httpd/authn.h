@@ -11,9 +11,10 @@
 /* check_authn: validates the request's bearer token. */
 int ot_authn_bearer(request_rec *r);
 
-/* header_parser: removes client-sent copies of OAuthTokenPassClaim headers,
- * on every request whose location configures them. */
-int ot_authn_strip_pass_headers(request_rec *r);
+/* fixups: removes client-sent copies of OAuthTokenPassClaim headers on
+ * every request whose location configures them, then sets them, and the
+ * OAUTH_* environment, from the request's token. */
+int ot_authn_fixups(request_rec *r);
 
 /* note_auth_failure: claims AuthType Bearer and completes the challenge. */
 int ot_authn_note_failure(request_rec *r, const char *auth_type);

@@ -93,17 +93,13 @@ static const char *parse_claim_values(cmd_parms *cmd, const char *line,
 /* The token, or the reason there is none to judge. */
 static authz_status token_of(request_rec *r, const ot_access_token_t **token)
 {
-    const ot_request_t *state = ot_request_state(r, 0);
-
     if (!r->user) {
         return AUTHZ_DENIED_NO_USER;
     }
-    if (!state || !state->token) {
-        /* Authenticated by some other module: nothing to grant on. */
-        return AUTHZ_DENIED;
-    }
-    *token = state->token;
-    return AUTHZ_GRANTED;
+    /* No token with a user: authenticated by some other module, so there
+     * is nothing these providers could grant on. */
+    *token = ot_request_token(r);
+    return *token ? AUTHZ_GRANTED : AUTHZ_DENIED;
 }
 
 static authz_status deny(request_rec *r, const char *needed_scope)

@@ -55,20 +55,23 @@ static const char *header_token(request_rec *r)
     return is_b64token(token) ? token : "";
 }
 
-/* Counts access_token parameters in the query; *token gets the last. */
+/* Counts access_token parameters in the query, names compared after
+ * percent-decoding so "access%5Ftoken" is not a way around the rules;
+ * *token gets the last value ("" when it is not a well-formed token). */
 static int query_tokens(request_rec *r, const char **token)
 {
     const char *args = r->args;
     int count = 0;
 
     while (args && *args) {
-        char *pair = ap_getword(r->pool, &args, '&');
+        char *value = ap_getword(r->pool, &args, '&');
+        char *name = ap_getword_nc(r->pool, &value, '=');
 
-        if (!strncmp(pair, "access_token=", 13)) {
-            char *value = pair + 13;
-
+        if (ap_unescape_urlencoded(name) == OK
+            && !strcmp(name, "access_token")) {
             count++;
-            *token = (ap_unescape_urlencoded(value) == OK && is_b64token(value))
+            *token = (ap_unescape_urlencoded(value) == OK
+                      && is_b64token(value))
                          ? value
                          : "";
         }

@@ -1,8 +1,8 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
 /* Start-up checks: a Bearer section that could never accept a token, or an
- * HMAC algorithm without a secret, stops httpd (also under "httpd -t") with
- * a message that names the directive to add. */
+ * HMAC algorithm without a long enough secret, stops httpd (also under
+ * "httpd -t") with a message that names the directive to add. */
 
 #include <apr_strings.h>
 #include <httpd.h>
@@ -14,11 +14,11 @@
 
 APLOG_USE_MODULE(oauth_token);
 
-typedef struct section_t {
-    ap_conf_vector_t *config;
-    const char *path; /* NULL for a regex section */
-    const char *kind; /* "Location" or "Directory" */
-} section_t;
+/* The sections of one kind in a server, as core keeps them. */
+typedef struct sections_t {
+    apr_array_header_t *configs; /* ap_conf_vector_t * */
+    const char *kind;            /* "Location", "Directory" */
+} sections_t;
 
 static const char *section_path(ap_conf_vector_t *config)
 {
@@ -27,26 +27,57 @@ static const char *section_path(ap_conf_vector_t *config)
     return cdc->r ? NULL : cdc->d;
 }
 
+/* As httpd matches sections: "/api" covers "/api" and "/api/x", not
+ * "/apiv2". */
+static int path_covers(const char *outer, const char *path)
+{
+    apr_size_t len = strlen(outer);
+
+    return !strncmp(path, outer, len)
+           && (!path[len] || path[len] == '/' || (len && outer[len - 1] == '/'));
+}
+
 /* The configuration in force for a section: the server defaults, then every
- * non-regex section of the same kind whose path is a prefix of this one,
- * then the section itself. Close enough to the request-time merge to find
- * what a section lacks without false alarms from nested sections. */
+ * non-regex section of the same kind that covers its path, then the section
+ * itself. Sections of other kinds may add to it at request time; see
+ * other_kind_sets_audience(). */
 static ap_conf_vector_t *merged_section(apr_pool_t *p, server_rec *s,
-                                        apr_array_header_t *sections, int index)
+                                        const sections_t *sections, int index)
 {
     ap_conf_vector_t *merged = s->lookup_defaults;
-    ap_conf_vector_t **all = (ap_conf_vector_t **)sections->elts;
+    ap_conf_vector_t **all = (ap_conf_vector_t **)sections->configs->elts;
     const char *path = section_path(all[index]);
     int i;
 
     for (i = 0; path && i < index; i++) {
         const char *outer = section_path(all[i]);
 
-        if (outer && !strncmp(path, outer, strlen(outer))) {
+        if (outer && path_covers(outer, path)) {
             merged = ap_merge_per_dir_configs(p, merged, all[i]);
         }
     }
     return ap_merge_per_dir_configs(p, merged, all[index]);
+}
+
+static int other_kind_sets_audience(const sections_t *kinds, int nkinds,
+                                    const sections_t *mine)
+{
+    int k, i;
+
+    for (k = 0; k < nkinds; k++) {
+        for (i = 0; &kinds[k] != mine && i < kinds[k].configs->nelts; i++) {
+            const ot_dir_conf_t *dc = ap_get_module_config(
+                APR_ARRAY_IDX(kinds[k].configs, i, ap_conf_vector_t *),
+                &oauth_token_module);
+
+            /* A section without any of this module's directives has none
+             * of its configuration. */
+            if (dc && dc->audiences) {
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 static const char *auth_type_of(apr_pool_t *p, server_rec *s,
@@ -69,19 +100,44 @@ static const char *auth_type_of(apr_pool_t *p, server_rec *s,
     return auth_type(&fake);
 }
 
-static int any_issuer_has_oct(const ot_server_conf_t *sc)
+/* The longest "oct" secret of any issuer of the server, in bytes. */
+static apr_size_t longest_secret(const ot_server_conf_t *sc)
 {
-    int i;
+    apr_size_t longest = 0;
+    int i, j;
 
     for (i = 0; i < sc->issuers->nelts; i++) {
-        const ot_issuer_t *issuer =
-            APR_ARRAY_IDX(sc->issuers, i, ot_issuer_t *);
+        const ot_jwks_t *jwks =
+            APR_ARRAY_IDX(sc->issuers, i, ot_issuer_t *)->jwks;
 
-        if (issuer->jwks && ot_jwks_has_oct(issuer->jwks)) {
-            return 1;
+        for (j = 0; jwks && j < jwks->keys->nelts; j++) {
+            const ot_jwk_t *key = APR_ARRAY_IDX(jwks->keys, j, ot_jwk_t *);
+
+            if (key->kty == OT_KTY_OCT && key->secret_len > longest) {
+                longest = key->secret_len;
+            }
         }
     }
-    return 0;
+    return longest;
+}
+
+/* RFC 7518 3.2: an HMAC key at least as long as the hash; the strongest
+ * HS algorithm listed sets the bar. */
+static const ot_alg_t *hmac_without_secret(const ot_server_conf_t *sc,
+                                           ot_alg_set_t algorithms)
+{
+    static const char *const names[] = {"HS512", "HS384", "HS256"};
+    apr_size_t secret = longest_secret(sc);
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        const ot_alg_t *alg = ot_alg_by_name(names[i]);
+
+        if ((algorithms & alg->bit) && secret < alg->sig_len) {
+            return alg;
+        }
+    }
+    return NULL;
 }
 
 /* An access token for this resource would then look like an ID token and
@@ -112,59 +168,65 @@ static int refuse(server_rec *s, const char *kind, const char *where,
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/* audience_elsewhere: a section of another kind sets OAuthTokenAudience,
+ * which may or may not apply to this one's requests: then a missing
+ * audience is a warning (requests that find none get a 500), not a
+ * refusal to start. */
 static int check_policy(apr_pool_t *p, server_rec *s,
                         const ot_server_conf_t *sc, ap_conf_vector_t *config,
-                        const char *kind, const char *where)
+                        const char *kind, const char *where,
+                        int audience_elsewhere)
 {
     const ot_dir_conf_t *dc = ap_get_module_config(config, &oauth_token_module);
     const char *type = auth_type_of(p, s, config);
+    const ot_alg_t *hmac = hmac_without_secret(sc, dc->algorithms);
+    const char *login_client = audience_is_login_client(sc, dc);
 
-    if (ot_alg_set_has_hmac(dc->algorithms) && !any_issuer_has_oct(sc)) {
+    if (hmac) {
         return refuse(s, kind, where,
-                      "OAuthTokenAlgorithms lists an HMAC "
-                      "algorithm (HS256/384/512) but no OAuthTokenJWKS of "
-                      "this server holds an \"oct\" key: add the shared "
-                      "secret to the issuer's key file, or remove the HS "
-                      "algorithm");
+                      apr_psprintf(p,
+                                   "OAuthTokenAlgorithms lists %s but no "
+                                   "OAuthTokenJWKS of this server holds an "
+                                   "\"oct\" key of at least %u bytes: add the "
+                                   "shared secret to the issuer's key file, "
+                                   "or remove the algorithm",
+                                   hmac->name, hmac->sig_len));
     }
     if (!type || strcasecmp(type, "Bearer")) {
         return OK;
     }
     if (!sc->issuers->nelts) {
         return refuse(s, kind, where,
-                      "AuthType Bearer but no "
-                      "OAuthTokenIssuer in this server: add "
-                      "OAuthTokenIssuer URL and OAuthTokenJWKS file:PATH");
+                      "AuthType Bearer but no OAuthTokenIssuer in this "
+                      "server: add OAuthTokenIssuer URL and "
+                      "OAuthTokenJWKS file:PATH");
     }
-    if (audience_is_login_client(sc, dc)) {
-        return refuse(
-            s, kind, where,
-            apr_psprintf(p,
-                         "OAuthTokenAudience "
-                         "%s is also the OAuthTokenClient login client: tokens "
-                         "with that audience are ID tokens, which are never "
-                         "accepted as access tokens; give the API's own "
-                         "identifier",
-                         audience_is_login_client(sc, dc)));
-    }
-    if (!dc->audiences || !dc->audiences->nelts) {
+    if (login_client) {
         return refuse(s, kind, where,
-                      "AuthType Bearer without "
-                      "OAuthTokenAudience: add OAuthTokenAudience with this "
-                      "API's identifier (RFC 9068 requires the audience to "
-                      "be checked)");
+                      apr_psprintf(p,
+                                   "OAuthTokenAudience %s is also the "
+                                   "OAuthTokenClient login client: tokens "
+                                   "with that audience are ID tokens, which "
+                                   "are never accepted as access tokens; "
+                                   "give the API's own identifier",
+                                   login_client));
     }
-    return OK;
-}
-
-static int check_section(apr_pool_t *p, server_rec *s,
-                         const ot_server_conf_t *sc,
-                         apr_array_header_t *sections, int index,
-                         const char *kind)
-{
-    return check_policy(
-        p, s, sc, merged_section(p, s, sections, index), kind,
-        section_path(APR_ARRAY_IDX(sections, index, ap_conf_vector_t *)));
+    if (dc->audiences && dc->audiences->nelts) {
+        return OK;
+    }
+    if (audience_elsewhere) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     APLOGNO(99003) "<%s %s>: AuthType Bearer without "
+                                    "OAuthTokenAudience here; unless a "
+                                    "section of another kind gives one, its "
+                                    "requests will get 500",
+                     kind, where ? where : "(regex)");
+        return OK;
+    }
+    return refuse(s, kind, where,
+                  "AuthType Bearer without OAuthTokenAudience: add "
+                  "OAuthTokenAudience with this API's identifier (RFC 9068 "
+                  "requires the audience to be checked)");
 }
 
 static int check_issuers(server_rec *s, const ot_server_conf_t *sc)
@@ -186,31 +248,43 @@ static int check_issuers(server_rec *s, const ot_server_conf_t *sc)
     return OK;
 }
 
+static int check_server(apr_pool_t *p, server_rec *s)
+{
+    core_server_config *csc = ap_get_core_module_config(s->module_config);
+    const ot_server_conf_t *sc =
+        ap_get_module_config(s->module_config, &oauth_token_module);
+    const sections_t kinds[] = {{csc->sec_url, "Location"},
+                                {csc->sec_dir, "Directory"}};
+    int k, i, rv = check_issuers(s, sc);
+
+    for (k = 0; k < 2; k++) {
+        int elsewhere = other_kind_sets_audience(kinds, 2, &kinds[k]);
+
+        for (i = 0; rv == OK && i < kinds[k].configs->nelts; i++) {
+            rv = check_policy(
+                p, s, sc, merged_section(p, s, &kinds[k], i), kinds[k].kind,
+                section_path(
+                    APR_ARRAY_IDX(kinds[k].configs, i, ap_conf_vector_t *)),
+                elsewhere);
+        }
+    }
+    if (rv == OK) {
+        rv = check_policy(p, s, sc, s->lookup_defaults,
+                          s->is_virtual ? "VirtualHost" : "server",
+                          s->server_hostname, 0);
+    }
+    return rv;
+}
+
 int ot_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
-    for (; s; s = s->next) {
-        core_server_config *csc = ap_get_core_module_config(s->module_config);
-        const ot_server_conf_t *sc =
-            ap_get_module_config(s->module_config, &oauth_token_module);
-        int i, rv = check_issuers(s, sc);
-        (void)pconf;
-        (void)plog;
+    int rv = OK;
 
-        for (i = 0; rv == OK && i < csc->sec_url->nelts; i++) {
-            rv = check_section(ptemp, s, sc, csc->sec_url, i, "Location");
-        }
-        for (i = 0; rv == OK && i < csc->sec_dir->nelts; i++) {
-            rv = check_section(ptemp, s, sc, csc->sec_dir, i, "Directory");
-        }
-        if (rv == OK) {
-            rv = check_policy(ptemp, s, sc, s->lookup_defaults,
-                              s->is_virtual ? "VirtualHost" : "server",
-                              s->server_hostname);
-        }
-        if (rv != OK) {
-            return rv;
-        }
+    (void)pconf;
+    (void)plog;
+    for (; s && rv == OK; s = s->next) {
+        rv = check_server(ptemp, s);
     }
-    return OK;
+    return rv;
 }

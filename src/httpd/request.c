@@ -17,3 +17,15 @@ ot_request_t *ot_request_state(request_rec *r, int create)
     }
     return state;
 }
+
+const ot_access_token_t *ot_request_token(request_rec *r)
+{
+    for (; r; r = r->prev ? r->prev : r->main) {
+        const ot_request_t *state = ot_request_state(r, 0);
+
+        if (state && state->token) {
+            return state->token;
+        }
+    }
+    return NULL;
+}

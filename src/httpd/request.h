@@ -20,4 +20,9 @@ typedef struct ot_request_t {
  * otherwise NULL until then. */
 ot_request_t *ot_request_state(request_rec *r, int create);
 
+/* The accepted token of r, or of the request it was redirected from or is
+ * a subrequest of (httpd skips authentication for those when the
+ * configuration is the same); NULL when there is none. */
+const ot_access_token_t *ot_request_token(request_rec *r);
+
 #endif
