@@ -79,8 +79,7 @@ static void set_challenge(request_rec *r, const char *error,
     const char *sep = " ";
 
     if (realm) {
-        challenge = apr_pstrcat(r->pool, challenge, sep,
-                                "realm=", realm, NULL);
+        challenge = apr_pstrcat(r->pool, challenge, sep, "realm=", realm, NULL);
         sep = ", ";
     }
     if (error) {

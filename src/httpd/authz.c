@@ -91,17 +91,6 @@ static const char *parse_claim_values(cmd_parms *cmd, const char *line,
 }
 
 /* The token, or the reason there is none to judge. */
-static authz_status token_of(request_rec *r, const ot_access_token_t **token)
-{
-    if (!r->user) {
-        return AUTHZ_DENIED_NO_USER;
-    }
-    /* No token with a user: authenticated by some other module, so there
-     * is nothing these providers could grant on. */
-    *token = ot_request_token(r);
-    return *token ? AUTHZ_GRANTED : AUTHZ_DENIED;
-}
-
 static authz_status deny(request_rec *r, const char *needed_scope)
 {
     ot_request_t *state = ot_request_state(r, 1);
@@ -113,67 +102,92 @@ static authz_status deny(request_rec *r, const char *needed_scope)
     return AUTHZ_DENIED;
 }
 
-static authz_status check_scope(request_rec *r, const char *line,
-                                const void *parsed)
+typedef int (*token_test_t)(const ot_access_token_t *token,
+                            const parsed_line_t *pl);
+
+/* is_scope_line: a refusal names the line's scopes in the challenge. */
+static authz_status judge(request_rec *r, const void *parsed,
+                          token_test_t grants, int is_scope_line)
 {
     const parsed_line_t *pl = parsed;
-    const ot_access_token_t *token = NULL;
-    authz_status status = token_of(r, &token);
-    int i;
-    (void)line;
+    const ot_access_token_t *token;
 
-    if (status != AUTHZ_GRANTED) {
-        return status;
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
     }
+    /* A user without a token was authenticated by some other module: there
+     * is nothing these providers could grant on. */
+    token = ot_request_token(r);
+    if (!token) {
+        return AUTHZ_DENIED;
+    }
+    if (grants(token, pl)) {
+        return AUTHZ_GRANTED;
+    }
+    return deny(r, is_scope_line ? pl->joined : NULL);
+}
+
+static int has_every_scope(const ot_access_token_t *token,
+                           const parsed_line_t *pl)
+{
+    int i;
+
     for (i = 0; i < pl->values->nelts; i++) {
         if (!ot_scope_has(token->scopes,
                           APR_ARRAY_IDX(pl->values, i, const char *))) {
-            return deny(r, pl->joined);
+            return 0;
         }
     }
-    return AUTHZ_GRANTED;
+    return 1;
+}
+
+static int claim_matches_one(const ot_access_token_t *token,
+                             const parsed_line_t *pl)
+{
+    int i;
+
+    for (i = 0; i < pl->values->nelts; i++) {
+        if (ot_claims_match(token->claims, pl->claim,
+                            APR_ARRAY_IDX(pl->values, i, const char *))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int client_is_listed(const ot_access_token_t *token,
+                            const parsed_line_t *pl)
+{
+    int i;
+
+    for (i = 0; token->client_id && i < pl->values->nelts; i++) {
+        if (!strcmp(token->client_id,
+                    APR_ARRAY_IDX(pl->values, i, const char *))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static authz_status check_scope(request_rec *r, const char *line,
+                                const void *parsed)
+{
+    (void)line;
+    return judge(r, parsed, has_every_scope, 1);
 }
 
 static authz_status check_claim(request_rec *r, const char *line,
                                 const void *parsed)
 {
-    const parsed_line_t *pl = parsed;
-    const ot_access_token_t *token = NULL;
-    authz_status status = token_of(r, &token);
-    int i;
     (void)line;
-
-    if (status != AUTHZ_GRANTED) {
-        return status;
-    }
-    for (i = 0; i < pl->values->nelts; i++) {
-        if (ot_claims_match(token->claims, pl->claim,
-                            APR_ARRAY_IDX(pl->values, i, const char *))) {
-            return AUTHZ_GRANTED;
-        }
-    }
-    return deny(r, NULL);
+    return judge(r, parsed, claim_matches_one, 0);
 }
 
 static authz_status check_client(request_rec *r, const char *line,
                                  const void *parsed)
 {
-    const parsed_line_t *pl = parsed;
-    const ot_access_token_t *token = NULL;
-    authz_status status = token_of(r, &token);
-    int i;
     (void)line;
-
-    if (status != AUTHZ_GRANTED) {
-        return status;
-    }
-    for (i = 0; token->client_id && i < pl->values->nelts; i++) {
-        if (!strcmp(token->client_id,
-                    APR_ARRAY_IDX(pl->values, i, const char *))) {
-            return AUTHZ_GRANTED;
-        }
-    }
-    return deny(r, NULL);
+    return judge(r, parsed, client_is_listed, 0);
 }
 
 static const authz_provider scope_provider = {check_scope, parse_values};

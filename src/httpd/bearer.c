@@ -70,8 +70,7 @@ static int query_tokens(request_rec *r, const char **token)
         if (ap_unescape_urlencoded(name) == OK
             && !strcmp(name, "access_token")) {
             count++;
-            *token = (ap_unescape_urlencoded(value) == OK
-                      && is_b64token(value))
+            *token = (ap_unescape_urlencoded(value) == OK && is_b64token(value))
                          ? value
                          : "";
         }

@@ -34,7 +34,8 @@ static int path_covers(const char *outer, const char *path)
     apr_size_t len = strlen(outer);
 
     return !strncmp(path, outer, len)
-           && (!path[len] || path[len] == '/' || (len && outer[len - 1] == '/'));
+           && (!path[len] || path[len] == '/'
+               || (len && outer[len - 1] == '/'));
 }
 
 /* The configuration in force for a section: the server defaults, then every
@@ -261,11 +262,11 @@ static int check_server(apr_pool_t *p, server_rec *s)
         int elsewhere = other_kind_sets_audience(kinds, 2, &kinds[k]);
 
         for (i = 0; rv == OK && i < kinds[k].configs->nelts; i++) {
-            rv = check_policy(
-                p, s, sc, merged_section(p, s, &kinds[k], i), kinds[k].kind,
-                section_path(
-                    APR_ARRAY_IDX(kinds[k].configs, i, ap_conf_vector_t *)),
-                elsewhere);
+            rv = check_policy(p, s, sc, merged_section(p, s, &kinds[k], i),
+                              kinds[k].kind,
+                              section_path(APR_ARRAY_IDX(kinds[k].configs, i,
+                                                         ap_conf_vector_t *)),
+                              elsewhere);
         }
     }
     if (rv == OK) {

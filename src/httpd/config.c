@@ -198,14 +198,17 @@ static const char *set_client(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-static const char *add_audience(cmd_parms *cmd, void *dconf, const char *aud)
+/* ITERATE directives that collect words in a list; cmd->info is the
+ * list's offset in ot_dir_conf_t, as with ap_set_string_slot. */
+static const char *add_to_list(cmd_parms *cmd, void *dconf, const char *word)
 {
-    ot_dir_conf_t *dc = dconf;
+    apr_array_header_t **list =
+        (apr_array_header_t **)((char *)dconf + (apr_size_t)cmd->info);
 
-    if (!dc->audiences) {
-        dc->audiences = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    if (!*list) {
+        *list = apr_array_make(cmd->pool, 2, sizeof(const char *));
     }
-    APR_ARRAY_PUSH(dc->audiences, const char *) = aud;
+    APR_ARRAY_PUSH(*list, const char *) = word;
     return NULL;
 }
 
@@ -227,17 +230,6 @@ static const char *add_algorithm(cmd_parms *cmd, void *dconf, const char *name)
                             name);
     }
     dc->algorithms |= alg->bit;
-    return NULL;
-}
-
-static const char *add_accept_type(cmd_parms *cmd, void *dconf, const char *typ)
-{
-    ot_dir_conf_t *dc = dconf;
-
-    if (!dc->accept_types) {
-        dc->accept_types = apr_array_make(cmd->pool, 2, sizeof(const char *));
-    }
-    APR_ARRAY_PUSH(dc->accept_types, const char *) = typ;
     return NULL;
 }
 
@@ -328,11 +320,13 @@ const command_rec ot_directives[] = {
                   "file:PATH of the JWK Set of the preceding issuer"),
     AP_INIT_TAKE12("OAuthTokenClient", set_client, NULL, RSRC_CONF,
                    "The login client id at the issuer [and its secret]"),
-    AP_INIT_ITERATE("OAuthTokenAudience", add_audience, NULL, DIR_OR_SERVER,
-                    "The aud values this resource accepts"),
+    AP_INIT_ITERATE("OAuthTokenAudience", add_to_list,
+                    (void *)APR_OFFSETOF(ot_dir_conf_t, audiences),
+                    DIR_OR_SERVER, "The aud values this resource accepts"),
     AP_INIT_ITERATE("OAuthTokenAlgorithms", add_algorithm, NULL, DIR_OR_SERVER,
                     "Allowed JWS algorithms"),
-    AP_INIT_ITERATE("OAuthTokenAcceptType", add_accept_type, NULL,
+    AP_INIT_ITERATE("OAuthTokenAcceptType", add_to_list,
+                    (void *)APR_OFFSETOF(ot_dir_conf_t, accept_types),
                     DIR_OR_SERVER, "Accepted JWT typ headers"),
     AP_INIT_TAKE1("OAuthTokenClockSkew", set_clock_skew, NULL, DIR_OR_SERVER,
                   "Leeway in seconds for exp, nbf and iat"),
