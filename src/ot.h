@@ -22,6 +22,11 @@ typedef enum {
     OT_ERR_CLAIM,          /* required claim missing or of the wrong type */
     OT_ERR_ID_TOKEN,       /* an OpenID Connect ID token, not an access token */
     OT_ERR_KEY,            /* a key (JWK) is unusable */
+    OT_ERR_INACTIVE,       /* introspection says the token is not active */
+    OT_ERR_UNAVAILABLE,    /* the provider cannot be reached or answers
+                              nonsense, and nothing usable is cached */
+    OT_ERR_NOT_FOUND,      /* a store has no such record */
+    OT_ERR_BUSY,           /* someone else holds a claim (refresh throttle) */
     OT_ERR_INTERNAL        /* OpenSSL or allocation failure */
 } ot_status_t;
 
@@ -34,5 +39,7 @@ const char *ot_status_text(ot_status_t status);
 #define OT_MAX_JWKS_LEN     (1 << 20) /* key set document, bytes */
 #define OT_MAX_JWKS_KEYS    64        /* keys in one set */
 #define OT_MIN_RSA_BITS     2048
+#define OT_MAX_METADATA_LEN (256 * 1024) /* discovery document, bytes */
+#define OT_MAX_INTROSPECTION_LEN (64 * 1024)
 
 #endif

@@ -14,11 +14,24 @@
 #include "jose/alg.h"
 #include "jose/jwks.h"
 
-/* One trusted issuer and the keys its tokens are signed with. */
+struct ot_introspection_t;
+
+/* One trusted issuer and where its keys come from. */
 typedef struct ot_issuer_t {
     const char *issuer;       /* exact "iss" value */
-    const ot_jwks_t *jwks;
+    const ot_jwks_t *jwks;    /* keys from a file; NULL: from the provider */
+    const char *metadata_url; /* NULL: discovered under the issuer */
+    const char *jwks_url;     /* NULL: the metadata's jwks_uri */
+    const struct ot_introspection_t *introspection; /* NULL: none */
 } ot_issuer_t;
+
+/* Keys of an issuer without static keys. refresh: the token names a kid
+ * the current set lacks, so a newer set is wanted (the callee throttles).
+ * OT_ERR_UNAVAILABLE when no set can be had; *why says why. */
+typedef ot_status_t (*ot_issuer_keys_fn)(void *baton, apr_pool_t *p,
+                                         const ot_issuer_t *issuer,
+                                         int refresh, const ot_jwks_t **jwks,
+                                         const char **why);
 
 typedef struct ot_access_policy_t {
     const apr_array_header_t *issuers;      /* const ot_issuer_t * */
@@ -30,6 +43,8 @@ typedef struct ot_access_policy_t {
     const char *scope_claim;                /* default "scope" */
     const apr_array_header_t *login_clients; /* client ids whose aud marks
                                                 an ID token; may be NULL */
+    ot_issuer_keys_fn issuer_keys;           /* for issuers without jwks */
+    void *issuer_keys_baton;
 } ot_access_policy_t;
 
 /* What a valid access token grants, for authz, r->user and the env. */
@@ -40,8 +55,10 @@ typedef struct ot_access_token_t {
     const char *client_id;                /* client_id, else azp; may be NULL */
     apr_array_header_t *scopes;           /* const char * */
     apr_int64_t exp;
-    const char *alg;                      /* JWS alg that verified */
+    const char *alg;                      /* JWS alg that verified, or
+                                             "introspection" */
     const char *kid;                      /* may be NULL */
+    const char *typ;                      /* JWS typ; NULL when absent */
 } ot_access_token_t;
 
 /* Validates a compact JWS access token at time now (seconds), in this

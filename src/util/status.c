@@ -37,6 +37,14 @@ const char *ot_status_text(ot_status_t status)
         return "ID token presented as access token";
     case OT_ERR_KEY:
         return "key unusable";
+    case OT_ERR_INACTIVE:
+        return "token not active";
+    case OT_ERR_UNAVAILABLE:
+        return "token issuer unavailable";
+    case OT_ERR_NOT_FOUND:
+        return "not found";
+    case OT_ERR_BUSY:
+        return "busy";
     case OT_ERR_INTERNAL:
         return "internal error";
     }

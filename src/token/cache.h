@@ -1,0 +1,36 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* The validated-token cache: a token already verified or introspected is
+ * kept as a small record under the SHA-256 of the token, never longer than
+ * its exp. A hit is bound to the policy of the location that asks: issuer,
+ * audience, type, algorithm and exp are checked again on every hit, so a
+ * token accepted at one location is never let through another that would
+ * have refused it. */
+
+#ifndef OT_TOKEN_CACHE_H
+#define OT_TOKEN_CACHE_H
+
+#include <apr_pools.h>
+#include "ot.h"
+#include "store/store.h"
+#include "token/access.h"
+
+/* Stores token's validation result until min(exp, now + max_ttl) (max_ttl
+ * 0: until exp). Records hold the claims, issuer, typ, alg and kid. A
+ * record the store cannot keep is simply not cached. */
+ot_status_t ot_token_cache_put(const ot_store_t *store, apr_pool_t *p,
+                               const char *compact,
+                               const ot_access_token_t *token,
+                               apr_int64_t now, apr_int64_t max_ttl);
+
+/* The cached result for compact, re-checked against policy at now:
+ * OT_OK with *out; OT_ERR_NOT_FOUND on a miss (validate normally); any
+ * other status is the refusal the policy gives the cached token (the
+ * issuer it was verified for must still be one of the policy's, by name). */
+ot_status_t ot_token_cache_get(const ot_store_t *store, apr_pool_t *p,
+                               const char *compact,
+                               const ot_access_policy_t *policy,
+                               apr_int64_t now, ot_access_token_t **out,
+                               const char **detail);
+
+#endif
