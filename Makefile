@@ -22,7 +22,8 @@ BASE_CFLAGS = $(OPT) -fPIC $(WARN) -Isrc $(APR_CFLAGS) $(OPENSSL_CFLAGS) \
               $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 CORE_LIBS = $(OPENSSL_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(APR_LIBS)
 
-CORE_SRC := $(wildcard src/util/*.c src/jose/*.c src/token/*.c)
+CORE_SRC := $(wildcard src/util/*.c src/jose/*.c src/token/*.c src/fetch/*.c \
+                        src/store/*.c src/oidc/*.c)
 GLUE_SRC := mod_oauth_token.c $(wildcard src/httpd/*.c)
 UNIT_SRC := $(wildcard t/unit/test_*.c)
 HEADERS  := $(wildcard src/*.h src/*/*.h t/unit/*.h)
@@ -66,8 +67,12 @@ test: unit httpd-test
 unit: $(UNIT_BIN)
 	OT_VECTORS=$(VECTORS) prove --exec '' $(UNIT_BIN)
 
-httpd-test: $(MODULE) $(CHECKER)
+httpd-test: $(MODULE) $(CHECKER) node_modules/.package-lock.json
 	t/run-httpd-tests $(APXS)
+
+# The test provider (t/idp) and its pinned packages.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 sanitize:
 	$(MAKE) B=build-san OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
@@ -83,4 +88,4 @@ clean:
 	rm -rf build build-san t/logs t/conf/httpd.conf t/conf/extra.conf t/conf/apache_test_config.pm t/htdocs/index.html
 
 distclean: clean
-	rm -rf config.mk config.log config.status configure autom4te.cache
+	rm -rf config.mk config.log config.status configure autom4te.cache node_modules

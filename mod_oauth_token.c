@@ -12,10 +12,14 @@
 #include "httpd/authn.h"
 #include "httpd/authz.h"
 #include "httpd/config.h"
+#include "httpd/runtime.h"
 
 static void register_hooks(apr_pool_t *p)
 {
+    ap_hook_pre_config(ot_runtime_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(ot_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(ot_runtime_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(ot_runtime_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(ot_authn_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(ot_authn_bearer, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);

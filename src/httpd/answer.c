@@ -148,6 +148,16 @@ int ot_answer_misconfigured(request_rec *r, const char *what)
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
+int ot_answer_unavailable(request_rec *r, const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  APLOGNO(99034) "cannot validate the token for %s, the "
+                                 "token issuer is unavailable: %s",
+                  r->uri, why ? why : "no reason given");
+    apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
 void ot_answer_add_insufficient_scope(request_rec *r, const char *scope)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,

@@ -26,6 +26,11 @@ int ot_answer_invalid_token(request_rec *r, ot_status_t status,
  * section with no audience): 500, logged at error. */
 int ot_answer_misconfigured(request_rec *r, const char *what);
 
+/* The provider cannot be reached (and nothing usable is cached): 503 with
+ * Retry-After, logged at error with why. Never a 401 that blames the
+ * client. */
+int ot_answer_unavailable(request_rec *r, const char *why);
+
 /* Adds the 403 insufficient_scope challenge to an error response that is
  * being sent (insert_error_filter). */
 void ot_answer_add_insufficient_scope(request_rec *r, const char *scope);

@@ -12,6 +12,9 @@
 #include "httpd/bearer.h"
 #include "httpd/config.h"
 #include "httpd/request.h"
+#include "httpd/runtime.h"
+#include "token/cache.h"
+#include "token/introspect.h"
 #include "token/claims.h"
 #include "token/scope.h"
 #include "util/json.h"
@@ -92,11 +95,104 @@ static void publish_env(request_rec *r, const ot_access_token_t *token)
                    apr_psprintf(r->pool, "%" APR_INT64_T_FMT, token->exp));
 }
 
+typedef struct keys_baton_t {
+    request_rec *r;
+    ot_provider_t *provider;
+} keys_baton_t;
+
+/* The policy's ot_issuer_keys_fn: the provider's keys, with a log line when
+ * a stale set has to serve. */
+static ot_status_t issuer_keys(void *baton, apr_pool_t *p,
+                               const ot_issuer_t *issuer, int refresh,
+                               const ot_jwks_t **jwks, const char **why)
+{
+    keys_baton_t *kb = baton;
+    ot_status_t rv;
+
+    if (!kb->provider) {
+        *why = "the provider client could not be set up in this process";
+        return OT_ERR_UNAVAILABLE;
+    }
+    rv = ot_provider_issuer_keys(kb->provider, p, issuer, refresh, jwks, why);
+    if (rv == OT_OK && *why) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, kb->r,
+                      APLOGNO(99060) "keys of %s: %s", issuer->issuer, *why);
+    }
+    return rv;
+}
+
+/* Compact JWS has exactly two dots; anything else is an opaque token. */
+static int looks_like_jws(const char *token)
+{
+    const char *dot = strchr(token, '.');
+
+    return dot && (dot = strchr(dot + 1, '.')) && !strchr(dot + 1, '.');
+}
+
+static ot_status_t introspect(request_rec *r, const ot_runtime_t *runtime,
+                              const ot_issuer_t *issuer, const char *compact,
+                              const ot_access_policy_t *policy,
+                              ot_access_token_t **token, const char **detail)
+{
+    if (!runtime || !runtime->fetcher) {
+        *detail = "the provider client could not be set up in this process";
+        return OT_ERR_UNAVAILABLE;
+    }
+    return ot_introspect(r->pool, runtime->fetcher, issuer->introspection,
+                         issuer, compact, policy, apr_time_sec(r->request_time),
+                         token, detail);
+}
+
+/* A token seen before is answered from the cache, re-checked against this
+ * location's policy; otherwise it is verified (JWT) or introspected. */
+static ot_status_t validate(request_rec *r, const ot_dir_conf_t *dc,
+                            const ot_access_policy_t *policy,
+                            const char *compact, ot_access_token_t **token,
+                            const char **detail)
+{
+    const ot_runtime_t *runtime = ot_runtime_of(r);
+    const ot_store_t *store = runtime ? &runtime->cache->store : NULL;
+    const ot_issuer_t *introspecting = ot_introspecting_issuer(
+        ap_get_module_config(r->server->module_config, &oauth_token_module));
+    apr_int64_t now = apr_time_sec(r->request_time);
+    int introspected = introspecting
+                       && (!looks_like_jws(compact)
+                           || ot_dir_introspect(dc) == OT_INTROSPECT_ALWAYS);
+    apr_int64_t ttl = introspected ? ot_dir_introspection_ttl(dc) : 0;
+    ot_status_t rv;
+
+    /* A hit counts only when it was obtained the way this location
+     * validates: a location that introspects every token must not take a
+     * JWT verified locally (it would skip the revocation check), nor the
+     * other way round. */
+    if (store) {
+        rv = ot_token_cache_get(store, r->pool, compact, policy, now, token,
+                                detail);
+        if (rv != OT_ERR_NOT_FOUND
+            && (rv != OT_OK
+                || introspected == !strcmp((*token)->alg, "introspection"))) {
+            return rv;
+        }
+    }
+    rv = introspected ? introspect(r, runtime, introspecting, compact, policy,
+                                   token, detail)
+                      : ot_access_token_validate(r->pool, compact, policy, now,
+                                                 token, detail);
+    /* A JWT is kept until its exp; an introspection answer for at most
+     * OAuthTokenIntrospectionCacheTTL (0: not at all). */
+    if (rv == OT_OK && store && !(introspected && ttl == 0)) {
+        ot_token_cache_put(store, r->pool, compact, *token, now, ttl);
+    }
+    return rv;
+}
+
 int ot_authn_bearer(request_rec *r)
 {
     const ot_dir_conf_t *dc;
+    const ot_runtime_t *runtime;
     ot_access_policy_t policy;
-    const ot_access_token_t *token;
+    ot_access_token_t *token = NULL;
+    keys_baton_t keys;
     const char *compact = NULL, *detail = NULL;
     ot_bearer_t found;
     ot_status_t status;
@@ -120,9 +216,16 @@ int ot_authn_bearer(request_rec *r)
     if (!policy.audiences || !policy.audiences->nelts) {
         return ot_answer_misconfigured(r, "no OAuthTokenAudience");
     }
-    status = ot_access_token_validate(r->pool, compact, &policy,
-                                      apr_time_sec(r->request_time),
-                                      (ot_access_token_t **)&token, &detail);
+    runtime = ot_runtime_of(r);
+    keys.r = r;
+    keys.provider = runtime ? runtime->provider : NULL;
+    policy.issuer_keys = issuer_keys;
+    policy.issuer_keys_baton = &keys;
+
+    status = validate(r, dc, &policy, compact, &token, &detail);
+    if (status == OT_ERR_UNAVAILABLE) {
+        return ot_answer_unavailable(r, detail);
+    }
     if (status != OT_OK) {
         return ot_answer_invalid_token(r, status, detail);
     }

@@ -10,7 +10,9 @@
 #include <http_core.h>
 #include <http_log.h>
 
+#include "fetch/fetch.h"
 #include "httpd/config.h"
+#include "httpd/socache.h"
 
 APLOG_USE_MODULE(oauth_token);
 
@@ -199,8 +201,8 @@ static int check_policy(apr_pool_t *p, server_rec *s,
     if (!sc->issuers->nelts) {
         return refuse(s, kind, where,
                       "AuthType Bearer but no OAuthTokenIssuer in this "
-                      "server: add OAuthTokenIssuer URL and "
-                      "OAuthTokenJWKS file:PATH");
+                      "server: add OAuthTokenIssuer URL (keys are "
+                      "discovered, or given with OAuthTokenJWKS)");
     }
     if (login_client) {
         return refuse(s, kind, where,
@@ -230,7 +232,10 @@ static int check_policy(apr_pool_t *p, server_rec *s,
                   "requires the audience to be checked)");
 }
 
-static int check_issuers(server_rec *s, const ot_server_conf_t *sc)
+/* Keys come from a file, or are discovered under the issuer (or at the
+ * URLs given), which must then be fetchable. */
+static int check_issuers(apr_pool_t *p, server_rec *s,
+                         const ot_server_conf_t *sc)
 {
     int i;
 
@@ -238,10 +243,14 @@ static int check_issuers(server_rec *s, const ot_server_conf_t *sc)
         const ot_issuer_t *issuer =
             APR_ARRAY_IDX(sc->issuers, i, ot_issuer_t *);
 
-        if (!issuer->jwks) {
+        if (!issuer->jwks && !issuer->jwks_url && !issuer->metadata_url
+            && !ot_fetch_url_allowed(p, issuer->issuer)) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                         APLOGNO(99002) "OAuthTokenIssuer %s has no keys: add "
-                                        "OAuthTokenJWKS file:PATH after it",
+                         APLOGNO(99002) "OAuthTokenIssuer %s: its keys would "
+                                        "be discovered under a URL that is "
+                                        "not https; add OAuthTokenJWKS "
+                                        "file:PATH or an https "
+                                        "OAuthTokenMetadataURL",
                          issuer->issuer);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -256,7 +265,7 @@ static int check_server(apr_pool_t *p, server_rec *s)
         ap_get_module_config(s->module_config, &oauth_token_module);
     const sections_t kinds[] = {{csc->sec_url, "Location"},
                                 {csc->sec_dir, "Directory"}};
-    int k, i, rv = check_issuers(s, sc);
+    int k, i, rv = check_issuers(p, s, sc);
 
     for (k = 0; k < 2; k++) {
         int elsewhere = other_kind_sets_audience(kinds, 2, &kinds[k]);
@@ -277,15 +286,39 @@ static int check_server(apr_pool_t *p, server_rec *s)
     return rv;
 }
 
+/* Issuers mean validated tokens and provider documents to share: the
+ * socache provider must be loaded. */
+static int check_cache(apr_pool_t *p, server_rec *s)
+{
+    const ot_server_conf_t *main_conf =
+        ap_get_module_config(s->module_config, &oauth_token_module);
+    const char *spec = main_conf->provider.cache_spec;
+    const char *err = ot_socache_check(p, spec ? spec : "shmcb");
+    server_rec *vs;
+
+    for (vs = s; err && vs; vs = vs->next) {
+        const ot_server_conf_t *sc =
+            ap_get_module_config(vs->module_config, &oauth_token_module);
+
+        if (sc->issuers->nelts) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(99004) "%s",
+                         err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
+
 int ot_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
-    int rv = OK;
+    server_rec *vs;
+    int rv = check_cache(ptemp, s);
 
     (void)pconf;
     (void)plog;
-    for (; s && rv == OK; s = s->next) {
-        rv = check_server(ptemp, s);
+    for (vs = s; vs && rv == OK; vs = vs->next) {
+        rv = check_server(ptemp, vs);
     }
     return rv;
 }

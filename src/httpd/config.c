@@ -8,8 +8,10 @@
 #include <http_core.h>
 #include <http_log.h>
 
+#include "fetch/fetch.h"
 #include "httpd/config.h"
 #include "jose/jwks.h"
+#include "token/introspect.h"
 
 APLOG_USE_MODULE(oauth_token);
 
@@ -23,6 +25,11 @@ void *ot_create_server_conf(apr_pool_t *p, server_rec *s)
 
     sc->issuers = apr_array_make(p, 2, sizeof(ot_issuer_t *));
     sc->login_clients = apr_array_make(p, 1, sizeof(const char *));
+    sc->provider.connect_timeout = OT_UNSET;
+    sc->provider.total_timeout = OT_UNSET;
+    sc->provider.refresh_interval = OT_UNSET;
+    sc->provider.jwks_max_age = OT_UNSET;
+    sc->provider.jwks_max_stale = OT_UNSET;
     return sc;
 }
 
@@ -35,6 +42,8 @@ void *ot_merge_server_conf(apr_pool_t *p, void *base_, void *add_)
     sc->issuers = add->issuers->nelts ? add->issuers : base->issuers;
     sc->login_clients =
         apr_array_append(p, base->login_clients, add->login_clients);
+    /* Provider settings are global (GLOBAL_ONLY directives). */
+    sc->provider = base->provider;
     return sc;
 }
 
@@ -44,6 +53,7 @@ void *ot_create_dir_conf(apr_pool_t *p, char *dir)
     (void)dir;
 
     dc->clock_skew = OT_UNSET;
+    dc->introspection_ttl = OT_UNSET;
     return dc;
 }
 
@@ -70,12 +80,41 @@ void *ot_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
     dc->clock_skew =
         add->clock_skew != OT_UNSET ? add->clock_skew : base->clock_skew;
     dc->token_in = add->token_in ? add->token_in : base->token_in;
+    dc->introspect = add->introspect ? add->introspect : base->introspect;
+    dc->introspection_ttl = add->introspection_ttl != OT_UNSET
+                                ? add->introspection_ttl
+                                : base->introspection_ttl;
     return dc;
 }
 
 int ot_dir_token_in(const ot_dir_conf_t *dc)
 {
     return dc->token_in ? dc->token_in : OT_TOKEN_IN_HEADER;
+}
+
+int ot_dir_introspect(const ot_dir_conf_t *dc)
+{
+    return dc->introspect ? dc->introspect : OT_INTROSPECT_OPAQUE;
+}
+
+int ot_dir_introspection_ttl(const ot_dir_conf_t *dc)
+{
+    return dc->introspection_ttl != OT_UNSET ? dc->introspection_ttl : 60;
+}
+
+const ot_issuer_t *ot_introspecting_issuer(const ot_server_conf_t *sc)
+{
+    int i;
+
+    for (i = 0; i < sc->issuers->nelts; i++) {
+        const ot_issuer_t *issuer =
+            APR_ARRAY_IDX(sc->issuers, i, ot_issuer_t *);
+
+        if (issuer->introspection) {
+            return issuer;
+        }
+    }
+    return NULL;
 }
 
 static ot_server_conf_t *server_conf(server_rec *s)
@@ -89,6 +128,7 @@ void ot_policy_for_request(request_rec *r, ot_access_policy_t *policy)
     const ot_dir_conf_t *dc =
         ap_get_module_config(r->per_dir_config, &oauth_token_module);
 
+    memset(policy, 0, sizeof(*policy));
     policy->issuers = sc->issuers;
     policy->audiences = dc->audiences;
     policy->algorithms = dc->algorithms ? dc->algorithms : ot_alg_default_set();
@@ -143,32 +183,52 @@ static const char *set_issuer(cmd_parms *cmd, void *dconf, const char *url)
     return NULL;
 }
 
-static const char *set_jwks(cmd_parms *cmd, void *dconf, const char *arg)
+/* The issuer of the OAuthTokenIssuer line before cmd's directive. */
+static const char *last_issuer(cmd_parms *cmd, ot_issuer_t **out)
 {
     ot_server_conf_t *sc = server_conf(cmd->server);
-    ot_issuer_t *issuer;
-    ot_jwks_t *jwks = NULL;
-    const char *path, *why = NULL;
-    (void)dconf;
 
     if (!sc->issuers->nelts) {
-        return "OAuthTokenJWKS: no issuer to attach these keys to; put it "
-               "after the OAuthTokenIssuer line it belongs to";
-    }
-    issuer = APR_ARRAY_IDX(sc->issuers, sc->issuers->nelts - 1, ot_issuer_t *);
-    if (issuer->jwks) {
         return apr_psprintf(cmd->pool,
-                            "OAuthTokenJWKS: issuer %s already "
-                            "has a key set",
+                            "%s: no issuer to attach this to; put it after "
+                            "the OAuthTokenIssuer line it belongs to",
+                            cmd->cmd->name);
+    }
+    *out = APR_ARRAY_IDX(sc->issuers, sc->issuers->nelts - 1, ot_issuer_t *);
+    return NULL;
+}
+
+static const char *check_fetchable(cmd_parms *cmd, const char *url)
+{
+    if (!ot_fetch_url_allowed(cmd->temp_pool, url)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not an https URL (plain http is "
+                            "only allowed to 127.0.0.1, [::1] or localhost)",
+                            cmd->cmd->name, url);
+    }
+    return NULL;
+}
+
+static const char *set_jwks(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    ot_issuer_t *issuer = NULL;
+    ot_jwks_t *jwks = NULL;
+    const char *path, *why = NULL;
+    const char *err = last_issuer(cmd, &issuer);
+    (void)dconf;
+
+    if (err) {
+        return err;
+    }
+    if (issuer->jwks || issuer->jwks_url) {
+        return apr_psprintf(cmd->pool,
+                            "OAuthTokenJWKS: issuer %s already has a key set",
                             issuer->issuer);
     }
     if (strncmp(arg, "file:", 5)) {
-        return apr_psprintf(cmd->pool,
-                            "OAuthTokenJWKS: '%s' is not "
-                            "file:PATH; fetching keys from a URL comes with "
-                            "provider discovery, which this version does "
-                            "not have yet",
-                            arg);
+        err = check_fetchable(cmd, arg);
+        issuer->jwks_url = arg;
+        return err;
     }
     path = ap_server_root_relative(cmd->pool, arg + 5);
     if (!path) {
@@ -182,6 +242,95 @@ static const char *set_jwks(cmd_parms *cmd, void *dconf, const char *arg)
                             path, issuer->issuer, why ? why : "invalid");
     }
     issuer->jwks = jwks;
+    return NULL;
+}
+
+static const char *set_metadata_url(cmd_parms *cmd, void *dconf,
+                                    const char *url)
+{
+    ot_issuer_t *issuer = NULL;
+    const char *err = last_issuer(cmd, &issuer);
+    (void)dconf;
+
+    if (err) {
+        return err;
+    }
+    issuer->metadata_url = url;
+    return check_fetchable(cmd, url);
+}
+
+/* SECRET or file:PATH (the first line of the file): secrets stay out of
+ * httpd.conf, which is often world-readable. */
+static const char *read_secret(cmd_parms *cmd, const char *arg,
+                               const char **secret)
+{
+    const char *path;
+    apr_file_t *file;
+    char line[1024];
+    apr_size_t len;
+
+    if (strncmp(arg, "file:", 5)) {
+        *secret = arg;
+        return NULL;
+    }
+    path = ap_server_root_relative(cmd->temp_pool, arg + 5);
+    if (!path
+        || apr_file_open(&file, path, APR_FOPEN_READ, APR_OS_DEFAULT,
+                         cmd->temp_pool)
+               != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: cannot read the secret file %s",
+                            cmd->cmd->name, arg + 5);
+    }
+    if (apr_file_gets(line, sizeof(line), file) != APR_SUCCESS) {
+        line[0] = '\0';
+    }
+    apr_file_close(file);
+    len = strlen(line);
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) {
+        line[--len] = '\0';
+    }
+    if (!len) {
+        return apr_psprintf(cmd->pool, "%s: the secret file %s is empty",
+                            cmd->cmd->name, arg + 5);
+    }
+    *secret = apr_pstrdup(cmd->pool, line);
+    return NULL;
+}
+
+/* OAuthTokenIntrospection URL CLIENT_ID SECRET|file:PATH [basic|post] */
+static const char *set_introspection(cmd_parms *cmd, void *dconf, int argc,
+                                     char *const argv[])
+{
+    ot_issuer_t *issuer = NULL;
+    ot_introspection_t *endpoint;
+    const char *err = last_issuer(cmd, &issuer);
+    (void)dconf;
+
+    if (err) {
+        return err;
+    }
+    if (argc < 3 || argc > 4) {
+        return "OAuthTokenIntrospection: URL CLIENT_ID SECRET|file:PATH "
+               "[basic|post]";
+    }
+    endpoint = apr_pcalloc(cmd->pool, sizeof(*endpoint));
+    endpoint->url = argv[0];
+    endpoint->client_id = argv[1];
+    if ((err = check_fetchable(cmd, argv[0]))
+        || (err = read_secret(cmd, argv[2], &endpoint->client_secret))) {
+        return err;
+    }
+    if (argc == 4 && !strcasecmp(argv[3], "post")) {
+        endpoint->auth = OT_CLIENT_AUTH_POST;
+    }
+    else if (argc == 4 && strcasecmp(argv[3], "basic")) {
+        return apr_psprintf(cmd->pool,
+                            "OAuthTokenIntrospection: client authentication "
+                            "'%s' is neither basic (client_secret_basic) nor "
+                            "post (client_secret_post)",
+                            argv[3]);
+    }
+    issuer->introspection = endpoint;
     return NULL;
 }
 
@@ -233,20 +382,127 @@ static const char *add_algorithm(cmd_parms *cmd, void *dconf, const char *name)
     return NULL;
 }
 
+/* A whole number in [min, max] for cmd's directive. */
+static const char *parse_number(cmd_parms *cmd, const char *arg, int min,
+                                int max, int *out)
+{
+    char *end;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+
+    if (*end || end == arg || n < min || n > max) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a whole number between %d and "
+                            "%d",
+                            cmd->cmd->name, arg, min, max);
+    }
+    *out = (int)n;
+    return NULL;
+}
+
 static const char *set_clock_skew(cmd_parms *cmd, void *dconf, const char *arg)
 {
     ot_dir_conf_t *dc = dconf;
-    char *end;
-    apr_int64_t skew = apr_strtoi64(arg, &end, 10);
 
-    if (*end || end == arg || skew < 0 || skew > OT_MAX_CLOCK_SKEW) {
-        return apr_psprintf(cmd->pool,
-                            "OAuthTokenClockSkew: '%s' is not a "
-                            "number of seconds between 0 and %d",
-                            arg, OT_MAX_CLOCK_SKEW);
+    return parse_number(cmd, arg, 0, OT_MAX_CLOCK_SKEW, &dc->clock_skew);
+}
+
+static const char *set_introspect(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    ot_dir_conf_t *dc = dconf;
+
+    if (!strcasecmp(arg, "opaque")) {
+        dc->introspect = OT_INTROSPECT_OPAQUE;
     }
-    dc->clock_skew = (int)skew;
+    else if (!strcasecmp(arg, "always")) {
+        dc->introspect = OT_INTROSPECT_ALWAYS;
+    }
+    else {
+        return apr_psprintf(cmd->pool,
+                            "OAuthTokenIntrospect: '%s' is neither opaque "
+                            "(tokens that are not JWTs) nor always",
+                            arg);
+    }
     return NULL;
+}
+
+static const char *set_introspection_ttl(cmd_parms *cmd, void *dconf,
+                                         const char *arg)
+{
+    ot_dir_conf_t *dc = dconf;
+
+    return parse_number(cmd, arg, 0, 86400, &dc->introspection_ttl);
+}
+
+/* ---- provider settings: one set per httpd ---- */
+
+static ot_provider_conf_t *provider_conf(cmd_parms *cmd, const char **err)
+{
+    *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    return &server_conf(cmd->server)->provider;
+}
+
+static const char *set_cache(cmd_parms *cmd, void *dconf, const char *spec)
+{
+    const char *err;
+    ot_provider_conf_t *pc = provider_conf(cmd, &err);
+    (void)dconf;
+
+    pc->cache_spec = spec;
+    return err;
+}
+
+static const char *set_http_timeout(cmd_parms *cmd, void *dconf,
+                                    const char *connect, const char *total)
+{
+    const char *err;
+    ot_provider_conf_t *pc = provider_conf(cmd, &err);
+    int c, t;
+    (void)dconf;
+
+    if (err || (err = parse_number(cmd, connect, 1, 60, &c))
+        || (err = parse_number(cmd, total ? total : connect, c, 300, &t))) {
+        return err;
+    }
+    pc->connect_timeout = c * 1000;
+    pc->total_timeout = t * 1000;
+    return NULL;
+}
+
+static const char *set_ca_file(cmd_parms *cmd, void *dconf, const char *path)
+{
+    const char *err;
+    ot_provider_conf_t *pc = provider_conf(cmd, &err);
+    apr_finfo_t finfo;
+    (void)dconf;
+
+    if (err) {
+        return err;
+    }
+    pc->ca_file = ap_server_root_relative(cmd->pool, path);
+    if (!pc->ca_file
+        || apr_stat(&finfo, pc->ca_file, APR_FINFO_TYPE, cmd->temp_pool)
+               != APR_SUCCESS
+        || finfo.filetype != APR_REG) {
+        return apr_psprintf(cmd->pool, "OAuthTokenCAFile: cannot read %s",
+                            path);
+    }
+    return NULL;
+}
+
+/* OAuthTokenJWKSRefreshInterval, OAuthTokenJWKSMaxAge and
+ * OAuthTokenJWKSMaxStale; cmd->info is the field's offset. */
+static const char *set_provider_seconds(cmd_parms *cmd, void *dconf,
+                                        const char *arg)
+{
+    const char *err;
+    ot_provider_conf_t *pc = provider_conf(cmd, &err);
+    (void)dconf;
+
+    if (err) {
+        return err;
+    }
+    return parse_number(cmd, arg, 1, 7 * 86400,
+                        (int *)((char *)pc + (apr_size_t)cmd->info));
 }
 
 static int is_header_name(const char *name)
@@ -338,6 +594,40 @@ const command_rec ot_directives[] = {
                   DIR_OR_SERVER, "Claim that holds the scopes"),
     AP_INIT_TAKE2("OAuthTokenPassClaim", add_pass_claim, NULL, DIR_OR_SERVER,
                   "CLAIM HEADER: pass a claim to the backend in a header"),
+    AP_INIT_TAKE1("OAuthTokenMetadataURL", set_metadata_url, NULL, RSRC_CONF,
+                  "The discovery document of the preceding issuer"),
+    AP_INIT_TAKE_ARGV("OAuthTokenIntrospection", set_introspection, NULL,
+                      RSRC_CONF,
+                      "URL CLIENT_ID SECRET|file:PATH [basic|post]: RFC "
+                      "7662 introspection for the preceding issuer"),
+    AP_INIT_TAKE1("OAuthTokenIntrospect", set_introspect, NULL, DIR_OR_SERVER,
+                  "Introspect opaque tokens only, or always"),
+    AP_INIT_TAKE1("OAuthTokenIntrospectionCacheTTL", set_introspection_ttl,
+                  NULL, DIR_OR_SERVER,
+                  "Seconds an introspection answer is reused"),
+    AP_INIT_TAKE1("OAuthTokenCache", set_cache, NULL, RSRC_CONF,
+                  "socache for tokens and provider documents: "
+                  "PROVIDER[:ARGS]"),
+    AP_INIT_TAKE12("OAuthTokenHTTPTimeout", set_http_timeout, NULL, RSRC_CONF,
+                   "Connect and total timeout in seconds for "
+                   "calls to the provider"),
+    AP_INIT_TAKE1("OAuthTokenCAFile", set_ca_file, NULL, RSRC_CONF,
+                  "CA certificates for the provider's TLS"),
+    AP_INIT_TAKE1("OAuthTokenJWKSRefreshInterval", set_provider_seconds,
+                  (void *)APR_OFFSETOF(ot_provider_conf_t, refresh_interval),
+                  RSRC_CONF,
+                  "At most one unknown-kid refresh per issuer "
+                  "this often (seconds)"),
+    AP_INIT_TAKE1("OAuthTokenJWKSMaxAge", set_provider_seconds,
+                  (void *)APR_OFFSETOF(ot_provider_conf_t, jwks_max_age),
+                  RSRC_CONF,
+                  "Longest time a fetched key set is used "
+                  "without asking again (seconds)"),
+    AP_INIT_TAKE1("OAuthTokenJWKSMaxStale", set_provider_seconds,
+                  (void *)APR_OFFSETOF(ot_provider_conf_t, jwks_max_stale),
+                  RSRC_CONF,
+                  "How long the last good key set serves while "
+                  "the provider fails (seconds)"),
     AP_INIT_ITERATE("OAuthTokenAcceptTokenIn", add_token_in, NULL,
                     DIR_OR_SERVER, "Where tokens are read: header, query"),
     {NULL}};

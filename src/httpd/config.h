@@ -23,9 +23,28 @@ typedef struct ot_pass_claim_t {
     const char *header;
 } ot_pass_claim_t;
 
+/* Whether a Bearer location introspects (RFC 7662). */
+#define OT_INTROSPECT_OPAQUE 1 /* tokens that are not JWTs */
+#define OT_INTROSPECT_ALWAYS 2 /* every token */
+
+struct ot_runtime_t;
+
+/* Settings for talking to providers: one set per httpd (main server). */
+typedef struct ot_provider_conf_t {
+    const char *cache_spec; /* OAuthTokenCache; NULL: shmcb default */
+    int connect_timeout;    /* ms; OT_UNSET */
+    int total_timeout;      /* ms; OT_UNSET */
+    const char *ca_file;
+    int refresh_interval; /* s; OT_UNSET */
+    int jwks_max_age;     /* s; OT_UNSET */
+    int jwks_max_stale;   /* s; OT_UNSET */
+} ot_provider_conf_t;
+
 typedef struct ot_server_conf_t {
     apr_array_header_t *issuers;       /* ot_issuer_t * */
     apr_array_header_t *login_clients; /* const char * */
+    ot_provider_conf_t provider;       /* main server only */
+    struct ot_runtime_t *runtime;      /* shared by all servers */
 } ot_server_conf_t;
 
 typedef struct ot_dir_conf_t {
@@ -37,6 +56,8 @@ typedef struct ot_dir_conf_t {
     ot_alg_set_t algorithms; /* 0 = unset */
     int clock_skew;          /* OT_UNSET */
     int token_in;            /* OT_TOKEN_IN_*; 0 = unset */
+    int introspect;          /* OT_INTROSPECT_*; 0 = unset */
+    int introspection_ttl;   /* s; OT_UNSET */
 } ot_dir_conf_t;
 
 void *ot_create_server_conf(apr_pool_t *p, server_rec *s);
@@ -51,6 +72,11 @@ void ot_policy_for_request(request_rec *r, ot_access_policy_t *policy);
 
 /* Defaults, also used by the start-up checks. */
 int ot_dir_token_in(const ot_dir_conf_t *dc);
+int ot_dir_introspect(const ot_dir_conf_t *dc);
+int ot_dir_introspection_ttl(const ot_dir_conf_t *dc);
+
+/* The issuer that answers introspection for this server, or NULL. */
+const ot_issuer_t *ot_introspecting_issuer(const ot_server_conf_t *sc);
 
 /* post_config: refuses to start when a Bearer section lacks what it needs. */
 int ot_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,

@@ -167,24 +167,34 @@ static const char *plain_string(json_t *j)
     return json_string_value(j);
 }
 
-static const ot_issuer_t *find_issuer(const ot_access_policy_t *policy,
-                                      json_t *claims)
+const ot_issuer_t *ot_access_policy_issuer(const ot_access_policy_t *policy,
+                                           const char *iss)
 {
     int i;
 
-    if (policy->issuers == NULL) {
+    if (policy == NULL || policy->issuers == NULL || iss == NULL) {
         return NULL;
     }
     for (i = 0; i < policy->issuers->nelts; i++) {
-        const ot_issuer_t *iss =
+        const ot_issuer_t *issuer =
             APR_ARRAY_IDX(policy->issuers, i, const ot_issuer_t *);
 
-        if (iss != NULL
-            && ot_claims_check_issuer(claims, iss->issuer) == OT_OK) {
-            return iss;
+        if (issuer != NULL && issuer->issuer != NULL
+            && strcmp(issuer->issuer, iss) == 0) {
+            return issuer;
         }
     }
     return NULL;
+}
+
+/* Via the claim's own length, so an iss carrying a NUL can never pick an
+ * issuer whose name is its prefix. */
+static const ot_issuer_t *find_issuer(const ot_access_policy_t *policy,
+                                      json_t *claims)
+{
+    const char *iss = plain_string(json_object_get(claims, "iss"));
+
+    return iss != NULL ? ot_access_policy_issuer(policy, iss) : NULL;
 }
 
 #define FAIL(status, text)                                                     \
@@ -194,6 +204,182 @@ static const ot_issuer_t *find_issuer(const ot_access_policy_t *policy,
         }                                                                      \
         return (status);                                                       \
     } while (0)
+
+/* The latest NumericDate claims.c accepts (9999-12-31T23:59:59Z). */
+#define FAR_FUTURE APR_INT64_C(253402300799)
+
+/* RFC 7662 makes exp optional in an introspection answer (the cache TTL
+ * then bounds reuse), but nbf and iat, when given, deserve the same checks
+ * as a JWT's: an exp that never passes stands in for the absent one. */
+static ot_status_t check_times(json_t *claims, apr_int64_t now,
+                               apr_int64_t skew, int exp_optional)
+{
+    static const char *const others[] = {"nbf", "iat"};
+    json_t *stand_in;
+    ot_status_t rv;
+    apr_size_t i;
+
+    if (!exp_optional || json_object_get(claims, "exp") != NULL) {
+        return ot_claims_check_times(claims, now, skew);
+    }
+    stand_in = json_pack("{s:I}", "exp", (json_int_t)FAR_FUTURE);
+    if (stand_in == NULL) {
+        return OT_ERR_INTERNAL;
+    }
+    for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        json_t *v = json_object_get(claims, others[i]);
+
+        if (v != NULL) {
+            json_object_set(stand_in, others[i], v);
+        }
+    }
+    rv = ot_claims_check_times(stand_in, now, skew);
+    json_decref(stand_in);
+    return rv;
+}
+
+/* RFC 7662 token_type is free-form; RFC 8693 type URIs and the plain names
+ * that providers use for tokens other than access tokens are refused. */
+static ot_status_t check_token_type(json_t *claims, const char **detail)
+{
+    static const char *const refresh[] = {
+        "refresh_token", "urn:ietf:params:oauth:token-type:refresh_token"};
+    static const char *const id[] = {
+        "id_token", "urn:ietf:params:oauth:token-type:id_token"};
+    json_t *type = json_object_get(claims, "token_type");
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(refresh) / sizeof(refresh[0]); i++) {
+        if (string_is(type, refresh[i])) {
+            FAIL(OT_ERR_CLAIM, "introspection names a refresh token, not an "
+                               "access token");
+        }
+    }
+    for (i = 0; i < sizeof(id) / sizeof(id[0]); i++) {
+        if (string_is(type, id[i])) {
+            FAIL(OT_ERR_ID_TOKEN, "looks like an OpenID Connect ID token "
+                                  "(introspection token_type)");
+        }
+    }
+    return OT_OK;
+}
+
+ot_status_t ot_access_claims_check(apr_pool_t *p,
+                                   const ot_access_policy_t *policy,
+                                   json_t *claims, apr_int64_t now,
+                                   unsigned int flags, ot_access_token_t *token,
+                                   const char **detail)
+{
+    int introspected = (flags & OT_CLAIMS_INTROSPECTION) != 0;
+    const char *marker, *subject_claim, *scope_claim, *subject, *client_id;
+    ot_status_t rv;
+
+    if (policy == NULL || !json_is_object(claims)) {
+        FAIL(OT_ERR_INTERNAL, "no access-token policy or no claims");
+    }
+    if (introspected) {
+        rv = check_token_type(claims, detail);
+        if (rv != OT_OK) {
+            return rv;
+        }
+    }
+    marker = id_token_marker(claims, policy->login_clients);
+    if (marker != NULL) {
+        FAIL(OT_ERR_ID_TOKEN,
+             apr_pstrcat(p, "looks like an OpenID Connect ID token (", marker,
+                         ")", NULL));
+    }
+
+    rv = check_times(claims, now, policy->clock_skew, introspected);
+    if (rv != OT_OK) {
+        FAIL(rv, times_detail(rv));
+    }
+    if (policy->audiences == NULL || policy->audiences->nelts == 0) {
+        FAIL(OT_ERR_AUDIENCE, "no audience configured");
+    }
+    if (ot_claims_check_audience(claims, policy->audiences) != OT_OK) {
+        FAIL(OT_ERR_AUDIENCE, "aud does not contain a configured audience");
+    }
+
+    subject_claim = policy->subject_claim ? policy->subject_claim : "sub";
+    subject = plain_string(ot_json_path(claims, subject_claim));
+    if (subject == NULL) {
+        FAIL(OT_ERR_CLAIM,
+             apr_pstrcat(p, "subject claim \"", subject_claim,
+                         "\" missing or not a non-empty string", NULL));
+    }
+    client_id = plain_string(json_object_get(claims, "client_id"));
+    if (client_id == NULL) {
+        client_id = plain_string(json_object_get(claims, "azp"));
+    }
+
+    scope_claim = policy->scope_claim ? policy->scope_claim : "scope";
+    token->claims = claims;
+    token->subject = subject;
+    token->client_id = client_id;
+    token->scopes = ot_scope_list(p, claims, scope_claim);
+    token->exp = ot_claims_time(claims, "exp");
+    return OT_OK;
+}
+
+static ot_status_t verify_detail_fail(ot_status_t rv, const char **detail)
+{
+    FAIL(rv, verify_detail(rv));
+}
+
+/* The issuer's key set from the policy's callback; a failure keeps the
+ * callee's reason (it names the URL, never the token). */
+static ot_status_t issuer_keys(apr_pool_t *p, const ot_access_policy_t *policy,
+                               const ot_issuer_t *issuer, int refresh,
+                               const ot_jwks_t **jwks, const char **detail)
+{
+    const char *why = NULL;
+    ot_status_t rv;
+
+    *jwks = NULL;
+    rv = policy->issuer_keys(policy->issuer_keys_baton, p, issuer, refresh,
+                             jwks, &why);
+    if (rv == OT_OK && *jwks == NULL) {
+        rv = OT_ERR_UNAVAILABLE;
+    }
+    if (rv != OT_OK) {
+        FAIL(rv, why != NULL ? why : "the issuer's keys cannot be had");
+    }
+    return OT_OK;
+}
+
+/* Static keys are final. Keys from the provider may be older than the
+ * token: a kid the set lacks asks once for a newer set (the callee
+ * throttles), and a signature that fails with a known kid asks nothing. */
+static ot_status_t verify_signature(apr_pool_t *p,
+                                    const ot_access_policy_t *policy,
+                                    const ot_issuer_t *issuer,
+                                    const ot_jws_t *jws, const char **detail)
+{
+    const ot_jwks_t *jwks;
+    ot_status_t rv;
+
+    if (issuer->jwks != NULL) {
+        rv = ot_jws_verify(jws, issuer->jwks, policy->algorithms);
+        return rv == OT_OK ? OT_OK : verify_detail_fail(rv, detail);
+    }
+    if (policy->issuer_keys == NULL) {
+        FAIL(OT_ERR_UNAVAILABLE, "no keys for issuer");
+    }
+    rv = issuer_keys(p, policy, issuer, 0, &jwks, detail);
+    if (rv != OT_OK) {
+        return rv;
+    }
+    rv = ot_jws_verify(jws, jwks, policy->algorithms);
+    if (rv == OT_ERR_NO_KEY) {
+        rv = issuer_keys(p, policy, issuer, 1, &jwks, detail);
+        if (rv != OT_OK) {
+            return rv;
+        }
+        rv = ot_jws_verify(jws, jwks, policy->algorithms);
+    }
+    return rv == OT_OK ? OT_OK : verify_detail_fail(rv, detail);
+}
 
 /* RFC 9068 also requires client_id, iat and jti, but widely deployed
  * providers omit one or another of them; requiring only exp, iss, aud and
@@ -205,9 +391,7 @@ ot_status_t ot_access_token_validate(apr_pool_t *p, const char *compact,
                                      const char **detail)
 {
     ot_jws_t *jws;
-    json_t *claims;
     const ot_issuer_t *issuer;
-    const char *marker, *subject_claim, *scope_claim, *subject;
     ot_access_token_t *tok;
     ot_status_t rv;
 
@@ -232,7 +416,6 @@ ot_status_t ot_access_token_validate(apr_pool_t *p, const char *compact,
     if (rv != OT_OK) {
         FAIL(rv, parse_detail(rv));
     }
-    claims = jws->payload;
 
     if (!ot_access_typ_accepted(policy->accept_types, jws->typ)) {
         FAIL(OT_ERR_TYP, jws->typ == NULL
@@ -240,59 +423,26 @@ ot_status_t ot_access_token_validate(apr_pool_t *p, const char *compact,
                              : "JWT typ header not accepted");
     }
 
-    issuer = find_issuer(policy, claims);
+    issuer = find_issuer(policy, jws->payload);
     if (issuer == NULL) {
         FAIL(OT_ERR_ISSUER, "iss missing or not a trusted issuer");
     }
-    if (issuer->jwks == NULL) {
-        FAIL(OT_ERR_NO_KEY, "the issuer has no keys");
-    }
-    rv = ot_jws_verify(jws, issuer->jwks, policy->algorithms);
+    rv = verify_signature(p, policy, issuer, jws, detail);
     if (rv != OT_OK) {
-        FAIL(rv, verify_detail(rv));
+        return rv;
     }
 
     /* Only after the signature: an unsigned probe must not learn which of
-     * these rules exist. */
-    marker = id_token_marker(claims, policy->login_clients);
-    if (marker != NULL) {
-        FAIL(OT_ERR_ID_TOKEN,
-             apr_pstrcat(p, "looks like an OpenID Connect ID token (", marker,
-                         ")", NULL));
-    }
-
-    rv = ot_claims_check_times(claims, now, policy->clock_skew);
-    if (rv != OT_OK) {
-        FAIL(rv, times_detail(rv));
-    }
-    if (policy->audiences == NULL || policy->audiences->nelts == 0) {
-        FAIL(OT_ERR_AUDIENCE, "no audience configured");
-    }
-    if (ot_claims_check_audience(claims, policy->audiences) != OT_OK) {
-        FAIL(OT_ERR_AUDIENCE, "aud does not contain a configured audience");
-    }
-
-    subject_claim = policy->subject_claim ? policy->subject_claim : "sub";
-    subject = plain_string(ot_json_path(claims, subject_claim));
-    if (subject == NULL) {
-        FAIL(OT_ERR_CLAIM,
-             apr_pstrcat(p, "subject claim \"", subject_claim,
-                         "\" missing or not a non-empty string", NULL));
-    }
-
-    scope_claim = policy->scope_claim ? policy->scope_claim : "scope";
+     * the claim rules exist. */
     tok = apr_pcalloc(p, sizeof(*tok));
-    tok->claims = claims;
-    tok->issuer = issuer;
-    tok->subject = subject;
-    tok->client_id = plain_string(json_object_get(claims, "client_id"));
-    if (tok->client_id == NULL) {
-        tok->client_id = plain_string(json_object_get(claims, "azp"));
+    rv = ot_access_claims_check(p, policy, jws->payload, now, 0, tok, detail);
+    if (rv != OT_OK) {
+        return rv;
     }
-    tok->scopes = ot_scope_list(p, claims, scope_claim);
-    tok->exp = ot_claims_time(claims, "exp");
+    tok->issuer = issuer;
     tok->alg = jws->alg->name;
     tok->kid = jws->kid;
+    tok->typ = jws->typ;
     if (out != NULL) {
         *out = tok;
     }

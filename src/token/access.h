@@ -72,6 +72,28 @@ ot_status_t ot_access_token_validate(apr_pool_t *p, const char *compact,
                                      ot_access_token_t **out,
                                      const char **detail);
 
+/* Flags of ot_access_claims_check. */
+#define OT_CLAIMS_INTROSPECTION 0x1 /* an RFC 7662 answer: exp optional,
+                                       token_type checked */
+
+/* The checks that follow the signature, shared by JWT validation,
+ * introspection and the token cache, in this order: (introspection:
+ * token_type not a refresh or ID token), ID-token markers, times with the
+ * policy's skew, audience, subject. On OT_OK fills token's claims,
+ * subject, client_id, scopes and exp per this policy's subject_claim and
+ * scope_claim (the caller sets issuer, alg, kid, typ); on failure leaves
+ * token alone and *detail (may be NULL) gets a reason without token
+ * content. */
+ot_status_t ot_access_claims_check(apr_pool_t *p,
+                                   const ot_access_policy_t *policy,
+                                   json_t *claims, apr_int64_t now,
+                                   unsigned int flags, ot_access_token_t *token,
+                                   const char **detail);
+
+/* The policy's trusted issuer named iss (exact match), or NULL. */
+const ot_issuer_t *ot_access_policy_issuer(const ot_access_policy_t *policy,
+                                           const char *iss);
+
 /* 1 when typ (NULL: absent) is accepted by accept_types: "at+jwt" also
  * matches "application/at+jwt" (case-insensitive, RFC 7515 4.1.9), and
  * "JWT" also admits a token with no typ. */

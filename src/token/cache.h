@@ -16,17 +16,23 @@
 #include "token/access.h"
 
 /* Stores token's validation result until min(exp, now + max_ttl) (max_ttl
- * 0: until exp). Records hold the claims, issuer, typ, alg and kid. A
- * record the store cannot keep is simply not cached. */
+ * 0: until exp; a token without exp is kept only with a max_ttl, for
+ * max_ttl). Records hold the claims, issuer, typ, alg and kid. OT_OK when
+ * stored; a result that is not kept is no error worth more than a debug
+ * line: OT_ERR_EXPIRED (no lifetime left), OT_ERR_TOO_LARGE (over the
+ * store's max_value_len), or the store's own status. */
 ot_status_t ot_token_cache_put(const ot_store_t *store, apr_pool_t *p,
                                const char *compact,
-                               const ot_access_token_t *token,
-                               apr_int64_t now, apr_int64_t max_ttl);
+                               const ot_access_token_t *token, apr_int64_t now,
+                               apr_int64_t max_ttl);
 
 /* The cached result for compact, re-checked against policy at now:
  * OT_OK with *out; OT_ERR_NOT_FOUND on a miss (validate normally); any
  * other status is the refusal the policy gives the cached token (the
- * issuer it was verified for must still be one of the policy's, by name). */
+ * issuer it was verified for must still be one of the policy's, by name).
+ * A store failure, a damaged record or one of another version is a miss,
+ * and so is an introspection result where the policy's issuer has no
+ * introspection endpoint (this location could not have asked). */
 ot_status_t ot_token_cache_get(const ot_store_t *store, apr_pool_t *p,
                                const char *compact,
                                const ot_access_policy_t *policy,

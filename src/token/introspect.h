@@ -33,11 +33,15 @@ typedef struct ot_introspection_t {
  * - "aud" must be present and contain a policy audience (OT_ERR_AUDIENCE);
  * - "exp", "nbf", "iat" when present as for a JWT (OT_ERR_EXPIRED, ...);
  *   "exp" absent is allowed (the cache TTL bounds reuse);
- * - "token_type", when present, must not be "refresh_token" or an ID token
- *   marker (OT_ERR_ID_TOKEN), the login clients as aud refused as for JWTs;
+ * - "token_type", when present, must not name a refresh token (OT_ERR_CLAIM)
+ *   or an ID token (OT_ERR_ID_TOKEN); the ID-token markers of a JWT's
+ *   claims, the login clients as aud included, refuse as for JWTs;
  * - subject from policy->subject_claim (OT_ERR_CLAIM when missing), client
  *   from client_id, scopes from policy->scope_claim.
- * out->claims is the whole answer; out->alg is "introspection". */
+ * out->claims is the whole answer; out->alg is "introspection". endpoint
+ * NULL: issuer->introspection. The request carries the token
+ * form-encoded with token_type_hint=access_token and the client's
+ * credentials per endpoint->auth; *detail never holds token content. */
 ot_status_t ot_introspect(apr_pool_t *p, const ot_fetcher_t *fetcher,
                           const ot_introspection_t *endpoint,
                           const ot_issuer_t *issuer, const char *token,

@@ -839,6 +839,215 @@ static void test_scope_functions(void)
        "scope: has with NULL");
 }
 
+/* ---- keys from the provider (the policy's issuer_keys callback) ---------- */
+
+typedef struct keys_cb_t {
+    const ot_jwks_t *first; /* answer to refresh=0 */
+    const ot_jwks_t *fresh; /* answer to refresh=1 */
+    ot_status_t fail_first; /* OT_OK: answer */
+    ot_status_t fail_fresh;
+    int calls, refreshes;
+    const ot_issuer_t *asked;
+} keys_cb_t;
+
+static ot_status_t keys_cb(void *baton, apr_pool_t *p,
+                           const ot_issuer_t *issuer, int refresh,
+                           const ot_jwks_t **jwks, const char **why)
+{
+    keys_cb_t *cb = baton;
+    ot_status_t fail = refresh ? cb->fail_fresh : cb->fail_first;
+
+    (void)p;
+    cb->calls++;
+    cb->refreshes += refresh != 0;
+    cb->asked = issuer;
+    if (fail != OT_OK) {
+        *why = "https://idp.example.com/jwks: connection refused";
+        return fail;
+    }
+    *jwks = refresh ? cb->fresh : cb->first;
+    return OT_OK;
+}
+
+/* A policy whose issuer A has no static keys and asks cb. */
+static ot_access_policy_t *dynamic_policy(keys_cb_t *cb)
+{
+    ot_access_policy_t *pol = policy();
+    ot_issuer_t *a = APR_ARRAY_IDX(pol->issuers, 0, ot_issuer_t *);
+
+    a->jwks = NULL;
+    memset(cb, 0, sizeof(*cb));
+    pol->issuer_keys = keys_cb;
+    pol->issuer_keys_baton = cb;
+    return pol;
+}
+
+static void test_issuer_keys(void)
+{
+    keys_cb_t cb;
+    ot_access_policy_t *pol;
+    const ot_issuer_t *a;
+
+    pol = dynamic_policy(&cb);
+    a = APR_ARRAY_IDX(pol->issuers, 0, const ot_issuer_t *);
+    cb.first = jwks_a;
+    expect(pol, mint(base_claims()), OT_OK, "dynamic keys: kid in the set");
+    is_int(cb.calls, 1, "  exactly one callback call");
+    is_int(cb.refreshes, 0, "  no refresh asked");
+    ok(cb.asked == a, "  asked for the token's issuer");
+
+    /* A rotated key: the current set lacks the kid, the newer one has it. */
+    pol = dynamic_policy(&cb);
+    cb.first = jwks_b;
+    cb.fresh = jwks_a;
+    expect(pol, mint(base_claims()), OT_OK,
+           "dynamic keys: unknown kid, found after one refresh");
+    is_int(cb.calls, 2, "  exactly two callback calls");
+    is_int(cb.refreshes, 1, "  the second one a refresh");
+
+    pol = dynamic_policy(&cb);
+    cb.first = jwks_b;
+    cb.fresh = jwks_b;
+    expect(pol, mint(base_claims()), OT_ERR_NO_KEY,
+           "dynamic keys: kid still unknown after the refresh");
+    is_int(cb.calls, 2, "  no second refresh");
+
+    pol = dynamic_policy(&cb);
+    cb.fail_first = OT_ERR_UNAVAILABLE;
+    expect(pol, mint(base_claims()), OT_ERR_UNAVAILABLE,
+           "dynamic keys: callback fails");
+    is_str(last_detail, "https://idp.example.com/jwks: connection refused",
+           "  detail is the callback's why");
+    is_int(cb.calls, 1, "  asked once");
+
+    pol = dynamic_policy(&cb);
+    cb.first = jwks_b;
+    cb.fail_fresh = OT_ERR_UNAVAILABLE;
+    expect(pol, mint(base_claims()), OT_ERR_UNAVAILABLE,
+           "dynamic keys: refresh fails");
+    is_int(cb.calls, 2, "  asked twice");
+
+    pol = dynamic_policy(&cb);
+    expect(pol, mint(base_claims()), OT_ERR_UNAVAILABLE,
+           "dynamic keys: callback answers OT_OK without a set");
+
+    /* A known kid whose signature fails is no reason to bother the
+     * provider: only an unknown kid is. */
+    {
+        test_key_t spoof = rsa_b;
+
+        pol = dynamic_policy(&cb);
+        cb.first = jwks_a;
+        cb.fresh = jwks_a;
+        spoof.kid = rsa_a.kid;
+        expect(pol, mint_with(&spoof, "RS256", "at+jwt", base_claims()),
+               OT_ERR_SIGNATURE, "dynamic keys: known kid, bad signature");
+        is_int(cb.calls, 1, "  no refresh");
+    }
+    pol = dynamic_policy(&cb);
+    cb.first = jwks_a;
+    pol->algorithms = ot_alg_by_name("RS256")->bit;
+    expect(pol, mint_with(&ec_a, "ES256", "at+jwt", base_claims()), OT_ERR_ALG,
+           "dynamic keys: alg not allowed");
+    is_int(cb.refreshes, 0, "  no refresh");
+
+    /* Refusals that come before the keys cost no provider call. */
+    pol = dynamic_policy(&cb);
+    cb.first = jwks_a;
+    expect(pol, mint_with(&rsa_a, "RS256", "JWT", base_claims()), OT_ERR_TYP,
+           "dynamic keys: typ refused first");
+    expect(
+        pol,
+        mint(with(base_claims(), "iss", json_string("https://evil.example"))),
+        OT_ERR_ISSUER, "dynamic keys: untrusted iss refused first");
+    is_int(cb.calls, 0, "  the callback was not asked");
+
+    /* Static keys are final: the callback is for the other issuers. */
+    pol = dynamic_policy(&cb);
+    cb.first = jwks_b;
+    expect(pol,
+           mint_with(&rsa_b, "RS256", "at+jwt",
+                     with(base_claims(), "iss", json_string(ISS_B))),
+           OT_OK, "static issuer next to a dynamic one");
+    expect(pol,
+           mint_with(&rsa_a, "RS256", "at+jwt",
+                     with(base_claims(), "iss", json_string(ISS_B))),
+           OT_ERR_NO_KEY, "static issuer: unknown kid, no refresh");
+    is_int(cb.calls, 0, "  the callback was not asked");
+
+    pol = dynamic_policy(&cb);
+    pol->issuer_keys = NULL;
+    expect(pol, mint(base_claims()), OT_ERR_UNAVAILABLE,
+           "issuer with neither keys nor a callback");
+    is_str(last_detail, "no keys for issuer", "  detail");
+}
+
+static void test_reported_typ(void)
+{
+    ot_access_policy_t *pol = policy();
+
+    pol->accept_types = strings("at+jwt", "JWT", NULL);
+    if (expect(pol,
+               mint_with(&rsa_a, "RS256", "application/at+jwt", base_claims()),
+               OT_OK, "typ reported: token with typ")) {
+        is_str(last_token->typ, "application/at+jwt", "  typ as sent");
+    }
+    if (expect(pol, mint_with(&rsa_a, "RS256", NULL, base_claims()), OT_OK,
+               "typ reported: token without typ")) {
+        ok(last_token->typ == NULL, "  typ NULL");
+    }
+}
+
+static void test_claims_check_and_issuer_lookup(void)
+{
+    ot_access_policy_t *pol = policy();
+    ot_access_token_t tok;
+    const char *detail = NULL;
+    json_t *c = with(base_claims(), "exp", NULL);
+
+    memset(&tok, 0, sizeof(tok));
+    is_int(
+        ot_access_claims_check(pool, pol, base_claims(), NOW, 0, &tok, &detail),
+        OT_OK, "claims check: valid claims");
+    is_str(tok.subject, "alice", "  subject filled");
+    is_str(tok.client_id, "cli-1", "  client_id filled");
+    is_int((long)tok.exp, (long)(NOW + 600), "  exp filled");
+    is_int(tok.scopes ? tok.scopes->nelts : -1, 2, "  scopes filled");
+    ok(tok.issuer == NULL && tok.alg == NULL, "  issuer and alg left alone");
+
+    memset(&tok, 0, sizeof(tok));
+    is_int(ot_access_claims_check(pool, pol, c, NOW, 0, &tok, &detail),
+           OT_ERR_CLAIM, "claims check: exp required of a JWT");
+    ok(tok.subject == NULL, "  token left alone on failure");
+    is_int(ot_access_claims_check(pool, pol, c, NOW, OT_CLAIMS_INTROSPECTION,
+                                  &tok, &detail),
+           OT_OK, "claims check: exp optional for introspection");
+    is_int((long)tok.exp, 0L, "  exp 0");
+    is_int(ot_access_claims_check(pool, pol,
+                                  with(c, "nbf", json_integer(NOW + 120)), NOW,
+                                  OT_CLAIMS_INTROSPECTION, &tok, &detail),
+           OT_ERR_NOT_YET_VALID,
+           "claims check: introspection without exp, nbf still checked");
+    is_int(ot_access_claims_check(
+               pool, pol,
+               with(base_claims(), "token_type", json_string("refresh_token")),
+               NOW, 0, &tok, &detail),
+           OT_OK, "claims check: token_type not looked at in a JWT");
+    is_int(ot_access_claims_check(pool, NULL, base_claims(), NOW, 0, &tok,
+                                  &detail),
+           OT_ERR_INTERNAL, "claims check: no policy");
+
+    ok(ot_access_policy_issuer(pol, ISS_B)
+           == APR_ARRAY_IDX(pol->issuers, 1, const ot_issuer_t *),
+       "policy issuer: found by name");
+    ok(ot_access_policy_issuer(pol, ISS_A "x") == NULL
+           && ot_access_policy_issuer(pol, "https://IDP.example.com/") == NULL,
+       "policy issuer: exact match only");
+    ok(ot_access_policy_issuer(pol, NULL) == NULL
+           && ot_access_policy_issuer(NULL, ISS_A) == NULL,
+       "policy issuer: NULL arguments");
+}
+
 int main(int argc, const char *const *argv)
 {
     const test_key_t *set_a[3] = {&rsa_a, &ec_a, &ed_a};
@@ -879,6 +1088,9 @@ int main(int argc, const char *const *argv)
     test_malformed();
     test_claims_functions();
     test_scope_functions();
+    test_issuer_keys();
+    test_reported_typ();
+    test_claims_check_and_issuer_lookup();
 
     EVP_PKEY_free(rsa_a.pkey);
     EVP_PKEY_free(ec_a.pkey);

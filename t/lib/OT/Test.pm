@@ -417,7 +417,7 @@ PidFile "$dir/httpd.pid"
 ErrorLog "$dir/error_log"
 DefaultRuntimeDir "$dir"
 EOC
-    for my $m (qw(mpm_event authn_core authz_core authz_host authz_user)) {
+    for my $m (qw(mpm_event authn_core authz_core authz_host authz_user socache_shmcb)) {
         next if $compiled{"mod_$m"};
         $conf .= qq{LoadModule ${m}_module "$libexec/mod_$m.so"\n};
     }
