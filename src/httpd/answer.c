@@ -28,6 +28,10 @@ static const char *const invalid_token_tag[] = {
     [OT_ERR_CLAIM] = APLOGNO(99022),
     [OT_ERR_ID_TOKEN] = APLOGNO(99023),
     [OT_ERR_KEY] = APLOGNO(99024),
+    [OT_ERR_INACTIVE] = APLOGNO(99026),
+    [OT_ERR_UNAVAILABLE] = APLOGNO(99027),
+    [OT_ERR_NOT_FOUND] = APLOGNO(99028),
+    [OT_ERR_BUSY] = APLOGNO(99029),
     [OT_ERR_INTERNAL] = APLOGNO(99025),
 };
 
@@ -120,6 +124,7 @@ int ot_answer_invalid_token(request_rec *r, ot_status_t status,
 {
     const char *tag =
         status < sizeof(invalid_token_tag) / sizeof(invalid_token_tag[0])
+                && invalid_token_tag[status]
             ? invalid_token_tag[status]
             : invalid_token_tag[OT_ERR_INTERNAL];
 
