@@ -95,32 +95,6 @@ static void publish_env(request_rec *r, const ot_access_token_t *token)
                    apr_psprintf(r->pool, "%" APR_INT64_T_FMT, token->exp));
 }
 
-typedef struct keys_baton_t {
-    request_rec *r;
-    ot_provider_t *provider;
-} keys_baton_t;
-
-/* The policy's ot_issuer_keys_fn: the provider's keys, with a log line when
- * a stale set has to serve. */
-static ot_status_t issuer_keys(void *baton, apr_pool_t *p,
-                               const ot_issuer_t *issuer, int refresh,
-                               const ot_jwks_t **jwks, const char **why)
-{
-    keys_baton_t *kb = baton;
-    ot_status_t rv;
-
-    if (!kb->provider) {
-        *why = "the provider client could not be set up in this process";
-        return OT_ERR_UNAVAILABLE;
-    }
-    rv = ot_provider_issuer_keys(kb->provider, p, issuer, refresh, jwks, why);
-    if (rv == OT_OK && *why) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, kb->r,
-                      APLOGNO(99060) "keys of %s: %s", issuer->issuer, *why);
-    }
-    return rv;
-}
-
 /* Compact JWS has exactly two dots; anything else is an opaque token. */
 static int looks_like_jws(const char *token)
 {
@@ -189,10 +163,9 @@ static ot_status_t validate(request_rec *r, const ot_dir_conf_t *dc,
 int ot_authn_bearer(request_rec *r)
 {
     const ot_dir_conf_t *dc;
-    const ot_runtime_t *runtime;
     ot_access_policy_t policy;
     ot_access_token_t *token = NULL;
-    keys_baton_t keys;
+    ot_keys_baton_t keys;
     const char *compact = NULL, *detail = NULL;
     ot_bearer_t found;
     ot_status_t status;
@@ -216,11 +189,7 @@ int ot_authn_bearer(request_rec *r)
     if (!policy.audiences || !policy.audiences->nelts) {
         return ot_answer_misconfigured(r, "no OAuthTokenAudience");
     }
-    runtime = ot_runtime_of(r);
-    keys.r = r;
-    keys.provider = runtime ? runtime->provider : NULL;
-    policy.issuer_keys = issuer_keys;
-    policy.issuer_keys_baton = &keys;
+    ot_runtime_use_provider_keys(r, &policy, &keys);
 
     status = validate(r, dc, &policy, compact, &token, &detail);
     if (status == OT_ERR_UNAVAILABLE) {
@@ -269,6 +238,10 @@ int ot_authn_note_failure(request_rec *r, const char *auth_type)
 {
     const ot_request_t *state;
 
+    if (!strcasecmp(auth_type, "OIDC")) {
+        /* A browser is sent to log in, never challenged. */
+        return OK;
+    }
     if (strcasecmp(auth_type, "Bearer")) {
         return DECLINED;
     }
@@ -285,8 +258,8 @@ void ot_authn_error_challenge(request_rec *r)
 {
     const ot_request_t *state = ot_request_state(r, 0);
 
-    if (r->status == HTTP_FORBIDDEN && state && state->token
-        && state->authz_denied) {
+    if (r->status == HTTP_FORBIDDEN && is_bearer_location(r) && state
+        && state->token && state->authz_denied) {
         ot_answer_add_insufficient_scope(r, state->needed_scope);
     }
 }

@@ -171,6 +171,32 @@ static int refuse(server_rec *s, const char *kind, const char *where,
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/* AuthType OIDC needs a client at an issuer and a callback path. */
+static int check_login(server_rec *s, const ot_server_conf_t *sc,
+                       const char *kind, const char *where)
+{
+    const ot_login_conf_t *login = &sc->login;
+
+    if (!login->client_id || !login->issuer) {
+        return refuse(s, kind, where,
+                      "AuthType OIDC without a login client: add "
+                      "OAuthTokenIssuer URL and, after it, OAuthTokenClient "
+                      "CLIENT_ID SECRET");
+    }
+    if (!login->client_secret) {
+        return refuse(s, kind, where,
+                      "AuthType OIDC: OAuthTokenClient has no secret; give "
+                      "it as OAuthTokenClient CLIENT_ID SECRET|file:PATH");
+    }
+    if (!login->redirect_path) {
+        return refuse(s, kind, where,
+                      "AuthType OIDC without OAuthTokenRedirectURI: add the "
+                      "callback path registered at the provider, e.g. "
+                      "OAuthTokenRedirectURI /oauth/callback");
+    }
+    return OK;
+}
+
 /* audience_elsewhere: a section of another kind sets OAuthTokenAudience,
  * which may or may not apply to this one's requests: then a missing
  * audience is a warning (requests that find none get a 500), not a
@@ -194,6 +220,9 @@ static int check_policy(apr_pool_t *p, server_rec *s,
                                    "shared secret to the issuer's key file, "
                                    "or remove the algorithm",
                                    hmac->name, hmac->sig_len));
+    }
+    if (type && !strcasecmp(type, "OIDC")) {
+        return check_login(s, sc, kind, where);
     }
     if (!type || strcasecmp(type, "Bearer")) {
         return OK;
@@ -295,6 +324,10 @@ static int check_cache(apr_pool_t *p, server_rec *s)
     const char *spec = main_conf->provider.cache_spec;
     const char *err = ot_socache_check(p, spec ? spec : "shmcb");
     server_rec *vs;
+
+    if (!err && main_conf->provider.session_spec) {
+        err = ot_socache_check(p, main_conf->provider.session_spec);
+    }
 
     for (vs = s; err && vs; vs = vs->next) {
         const ot_server_conf_t *sc =

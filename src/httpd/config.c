@@ -44,6 +44,10 @@ void *ot_merge_server_conf(apr_pool_t *p, void *base_, void *add_)
         apr_array_append(p, base->login_clients, add->login_clients);
     /* Provider settings are global (GLOBAL_ONLY directives). */
     sc->provider = base->provider;
+    sc->login = add->login.client_id ? add->login : base->login;
+    if (add->login.client_id && !add->login.redirect_path) {
+        sc->login.redirect_path = base->login.redirect_path;
+    }
     return sc;
 }
 
@@ -54,6 +58,9 @@ void *ot_create_dir_conf(apr_pool_t *p, char *dir)
 
     dc->clock_skew = OT_UNSET;
     dc->introspection_ttl = OT_UNSET;
+    dc->session_idle = OT_UNSET;
+    dc->session_max = OT_UNSET;
+    dc->pass_access_token = OT_UNSET;
     return dc;
 }
 
@@ -84,6 +91,17 @@ void *ot_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
     dc->introspection_ttl = add->introspection_ttl != OT_UNSET
                                 ? add->introspection_ttl
                                 : base->introspection_ttl;
+    dc->login_scope = add->login_scope ? add->login_scope : base->login_scope;
+    dc->session_idle =
+        add->session_idle != OT_UNSET ? add->session_idle : base->session_idle;
+    dc->session_max =
+        add->session_max != OT_UNSET ? add->session_max : base->session_max;
+    dc->cookie_name = add->cookie_name ? add->cookie_name : base->cookie_name;
+    dc->cookie_attrs =
+        add->cookie_name ? add->cookie_attrs : base->cookie_attrs;
+    dc->pass_access_token = add->pass_access_token != OT_UNSET
+                                ? add->pass_access_token
+                                : base->pass_access_token;
     return dc;
 }
 
@@ -100,6 +118,21 @@ int ot_dir_introspect(const ot_dir_conf_t *dc)
 int ot_dir_introspection_ttl(const ot_dir_conf_t *dc)
 {
     return dc->introspection_ttl != OT_UNSET ? dc->introspection_ttl : 60;
+}
+
+int ot_dir_session_idle(const ot_dir_conf_t *dc)
+{
+    return dc->session_idle != OT_UNSET ? dc->session_idle : 3600;
+}
+
+int ot_dir_session_max(const ot_dir_conf_t *dc)
+{
+    return dc->session_max != OT_UNSET ? dc->session_max : 28800;
+}
+
+const char *ot_dir_login_scope(const ot_dir_conf_t *dc)
+{
+    return dc->login_scope ? dc->login_scope : "openid";
 }
 
 const ot_issuer_t *ot_introspecting_issuer(const ot_server_conf_t *sc)
@@ -141,6 +174,9 @@ void ot_policy_for_request(request_rec *r, ot_access_policy_t *policy)
 }
 
 /* ---- directive handlers ---- */
+
+static const char *parse_number(cmd_parms *cmd, const char *arg, int min,
+                                int max, int *out);
 
 static const char *check_absolute_url(cmd_parms *cmd, const char *url)
 {
@@ -334,16 +370,124 @@ static const char *set_introspection(cmd_parms *cmd, void *dconf, int argc,
     return NULL;
 }
 
-static const char *set_client(cmd_parms *cmd, void *dconf,
-                              const char *client_id, const char *secret)
+/* OAuthTokenClient CLIENT_ID [SECRET|file:PATH [basic|post]]: the login
+ * client at the issuer of the line before. An ID token for this client is
+ * refused as an access token whether or not the login is used. */
+static const char *set_client(cmd_parms *cmd, void *dconf, int argc,
+                              char *const argv[])
 {
     ot_server_conf_t *sc = server_conf(cmd->server);
+    ot_issuer_t *issuer = NULL;
+    const char *err;
     (void)dconf;
-    (void)secret;
 
-    /* The secret serves the login flow; an ID token for this client is
-     * refused as an access token whether or not the login is enabled. */
-    APR_ARRAY_PUSH(sc->login_clients, const char *) = client_id;
+    if (argc < 1 || argc > 3) {
+        return "OAuthTokenClient: CLIENT_ID [SECRET|file:PATH [basic|post]]";
+    }
+    APR_ARRAY_PUSH(sc->login_clients, const char *) = argv[0];
+    sc->login.client_id = argv[0];
+    if (sc->issuers->nelts) {
+        last_issuer(cmd, &issuer);
+        sc->login.issuer = issuer;
+    }
+    if (argc >= 2
+        && (err = read_secret(cmd, argv[1], &sc->login.client_secret))) {
+        return err;
+    }
+    if (argc == 3 && !strcasecmp(argv[2], "post")) {
+        sc->login.client_auth = OT_CLIENT_AUTH_POST;
+    }
+    else if (argc == 3 && strcasecmp(argv[2], "basic")) {
+        return apr_psprintf(cmd->pool,
+                            "OAuthTokenClient: client authentication '%s' is "
+                            "neither basic nor post",
+                            argv[2]);
+    }
+    return NULL;
+}
+
+/* OAuthTokenRedirectURI, OAuthTokenLogoutPath,
+ * OAuthTokenBackChannelLogoutPath: a local path; cmd->info is the field's
+ * offset in ot_login_conf_t. */
+static const char *set_login_path(cmd_parms *cmd, void *dconf, const char *path)
+{
+    ot_login_conf_t *login = &server_conf(cmd->server)->login;
+    (void)dconf;
+
+    if (path[0] != '/' || path[1] == '/' || strpbrk(path, "?#\\ ")) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' must be a path on this host, such as "
+                            "/oauth/callback",
+                            cmd->cmd->name, path);
+    }
+    *(const char **)((char *)login + (apr_size_t)cmd->info) = path;
+    return NULL;
+}
+
+static const char *add_login_scope(cmd_parms *cmd, void *dconf,
+                                   const char *scope)
+{
+    ot_dir_conf_t *dc = dconf;
+
+    if (strpbrk(scope, "\" \\")) {
+        return apr_psprintf(cmd->pool,
+                            "OAuthTokenLoginScope: '%s' is not a "
+                            "scope token",
+                            scope);
+    }
+    /* OpenID Connect needs "openid"; it is asked for whatever the list. */
+    if (!dc->login_scope) {
+        dc->login_scope = "openid";
+    }
+    if (strcmp(scope, "openid")) {
+        dc->login_scope =
+            apr_pstrcat(cmd->pool, dc->login_scope, " ", scope, NULL);
+    }
+    return NULL;
+}
+
+static const char *set_session_timeout(cmd_parms *cmd, void *dconf,
+                                       const char *idle, const char *max)
+{
+    ot_dir_conf_t *dc = dconf;
+    const char *err;
+
+    if ((err = parse_number(cmd, idle, 60, 30 * 86400, &dc->session_idle))
+        || (err = parse_number(cmd, max, dc->session_idle, 90 * 86400,
+                               &dc->session_max))) {
+        return err;
+    }
+    return NULL;
+}
+
+static const char *set_session_cookie(cmd_parms *cmd, void *dconf,
+                                      const char *name, const char *attrs)
+{
+    ot_dir_conf_t *dc = dconf;
+    const char *c;
+
+    for (c = name; *c; c++) {
+        if (!apr_isalnum(*c) && !strchr("-_.", *c)) {
+            return apr_psprintf(cmd->pool,
+                                "OAuthTokenSessionCookie: '%s' is not a "
+                                "cookie name",
+                                name);
+        }
+    }
+    if (attrs && strpbrk(attrs, "\r\n")) {
+        return "OAuthTokenSessionCookie: attributes with a line break";
+    }
+    dc->cookie_name = name;
+    dc->cookie_attrs = attrs;
+    return NULL;
+}
+
+static const char *set_pass_access_token(cmd_parms *cmd, void *dconf, int on)
+{
+    ot_dir_conf_t *dc = dconf;
+    (void)cmd;
+
+    dc->pass_access_token = on;
     return NULL;
 }
 
@@ -448,6 +592,17 @@ static const char *set_cache(cmd_parms *cmd, void *dconf, const char *spec)
     (void)dconf;
 
     pc->cache_spec = spec;
+    return err;
+}
+
+static const char *set_session_store(cmd_parms *cmd, void *dconf,
+                                     const char *spec)
+{
+    const char *err;
+    ot_provider_conf_t *pc = provider_conf(cmd, &err);
+    (void)dconf;
+
+    pc->session_spec = spec;
     return err;
 }
 
@@ -574,8 +729,28 @@ const command_rec ot_directives[] = {
                   "A trusted token issuer, exactly as in the tokens' iss"),
     AP_INIT_TAKE1("OAuthTokenJWKS", set_jwks, NULL, RSRC_CONF,
                   "file:PATH of the JWK Set of the preceding issuer"),
-    AP_INIT_TAKE12("OAuthTokenClient", set_client, NULL, RSRC_CONF,
-                   "The login client id at the issuer [and its secret]"),
+    AP_INIT_TAKE_ARGV("OAuthTokenClient", set_client, NULL, RSRC_CONF,
+                      "CLIENT_ID [SECRET|file:PATH [basic|post]]: the login "
+                      "client at the preceding issuer"),
+    AP_INIT_TAKE1("OAuthTokenRedirectURI", set_login_path,
+                  (void *)APR_OFFSETOF(ot_login_conf_t, redirect_path),
+                  RSRC_CONF, "The login callback path on this host"),
+    AP_INIT_TAKE1("OAuthTokenLogoutPath", set_login_path,
+                  (void *)APR_OFFSETOF(ot_login_conf_t, logout_path), RSRC_CONF,
+                  "The local logout path"),
+    AP_INIT_TAKE1("OAuthTokenBackChannelLogoutPath", set_login_path,
+                  (void *)APR_OFFSETOF(ot_login_conf_t, backchannel_path),
+                  RSRC_CONF, "The OpenID Connect back-channel logout path"),
+    AP_INIT_ITERATE("OAuthTokenLoginScope", add_login_scope, NULL,
+                    DIR_OR_SERVER, "Scopes asked at login (openid always)"),
+    AP_INIT_TAKE2("OAuthTokenSessionTimeout", set_session_timeout, NULL,
+                  DIR_OR_SERVER, "IDLE MAX: session lifetimes in seconds"),
+    AP_INIT_TAKE12("OAuthTokenSessionCookie", set_session_cookie, NULL,
+                   DIR_OR_SERVER, "NAME [ATTRIBUTES] of the session cookie"),
+    AP_INIT_FLAG("OAuthTokenPassAccessToken", set_pass_access_token, NULL,
+                 DIR_OR_SERVER, "Send the login's access token to the backend"),
+    AP_INIT_TAKE1("OAuthTokenSessionStore", set_session_store, NULL, RSRC_CONF,
+                  "socache for login sessions: PROVIDER[:ARGS]"),
     AP_INIT_ITERATE("OAuthTokenAudience", add_to_list,
                     (void *)APR_OFFSETOF(ot_dir_conf_t, audiences),
                     DIR_OR_SERVER, "The aud values this resource accepts"),

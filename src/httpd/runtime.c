@@ -72,12 +72,22 @@ int ot_runtime_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                            ap_runtime_dir_relative(ptemp, "oauth_token_cache"),
                            DEFAULT_CACHE_SIZE);
     err = ot_socache_create(pconf, ptemp, spec, &runtime->cache);
+    if (!err && pc->session_spec) {
+        err = ot_socache_create(pconf, ptemp, pc->session_spec,
+                                &runtime->sessions);
+    }
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(99053) "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (ot_socache_init(runtime->cache, pconf, s) != APR_SUCCESS) {
+    if (ot_socache_init(runtime->cache, "oauth_token", pconf, s) != APR_SUCCESS
+        || (runtime->sessions
+            && ot_socache_init(runtime->sessions, "oauth_session", pconf, s)
+                   != APR_SUCCESS)) {
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!runtime->sessions) {
+        runtime->sessions = runtime->cache;
     }
     for (vs = s; vs; vs = vs->next) {
         server_conf(vs)->runtime = runtime;
@@ -118,7 +128,10 @@ void ot_runtime_child_init(apr_pool_t *pchild, server_rec *s)
     if (!runtime) {
         return;
     }
-    if (ot_socache_child_init(runtime->cache, pchild) != APR_SUCCESS) {
+    if (ot_socache_child_init(runtime->cache, pchild) != APR_SUCCESS
+        || (runtime->sessions != runtime->cache
+            && ot_socache_child_init(runtime->sessions, pchild)
+                   != APR_SUCCESS)) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      APLOGNO(99054) "cannot attach to the OAuthTokenCache "
                                     "mutex in this child");
@@ -143,4 +156,35 @@ void ot_runtime_child_init(apr_pool_t *pchild, server_rec *s)
 ot_runtime_t *ot_runtime_of(request_rec *r)
 {
     return server_conf(r->server)->runtime;
+}
+
+/* The policy's ot_issuer_keys_fn. */
+static ot_status_t issuer_keys(void *baton, apr_pool_t *p,
+                               const ot_issuer_t *issuer, int refresh,
+                               const ot_jwks_t **jwks, const char **why)
+{
+    ot_keys_baton_t *kb = baton;
+    ot_status_t rv;
+
+    if (!kb->provider) {
+        *why = "the provider client could not be set up in this process";
+        return OT_ERR_UNAVAILABLE;
+    }
+    rv = ot_provider_issuer_keys(kb->provider, p, issuer, refresh, jwks, why);
+    if (rv == OT_OK && *why) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, kb->r,
+                      APLOGNO(99060) "keys of %s: %s", issuer->issuer, *why);
+    }
+    return rv;
+}
+
+void ot_runtime_use_provider_keys(request_rec *r, ot_access_policy_t *policy,
+                                  ot_keys_baton_t *baton)
+{
+    const ot_runtime_t *runtime = ot_runtime_of(r);
+
+    baton->r = r;
+    baton->provider = runtime ? runtime->provider : NULL;
+    policy->issuer_keys = issuer_keys;
+    policy->issuer_keys_baton = baton;
 }

@@ -194,8 +194,8 @@ static apr_status_t destroy_instance(void *data)
     return APR_SUCCESS;
 }
 
-apr_status_t ot_socache_init(ot_socache_t *cache, apr_pool_t *pconf,
-                             server_rec *s)
+apr_status_t ot_socache_init(ot_socache_t *cache, const char *cname,
+                             apr_pool_t *pconf, server_rec *s)
 {
     struct ap_socache_hints hints = {OT_STORE_ID_LEN, 1024,
                                      apr_time_from_sec(60)};
@@ -204,7 +204,7 @@ apr_status_t ot_socache_init(ot_socache_t *cache, apr_pool_t *pconf,
     cache->server = s;
     if (cache->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
         rv = ap_global_mutex_create(&cache->mutex, NULL, OT_CACHE_MUTEX_TYPE,
-                                    NULL, s, pconf, 0);
+                                    cname, s, pconf, 0);
         if (rv != APR_SUCCESS) {
             ap_log_error(
                 APLOG_MARK, APLOG_CRIT, rv, s,

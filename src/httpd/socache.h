@@ -32,9 +32,10 @@ const char *ot_socache_check(apr_pool_t *p, const char *spec);
 const char *ot_socache_create(apr_pool_t *p, apr_pool_t *ptemp,
                               const char *spec, ot_socache_t **out);
 
-/* post_config: initialises the instance and, when needed, the mutex. */
-apr_status_t ot_socache_init(ot_socache_t *cache, apr_pool_t *pconf,
-                             server_rec *s);
+/* post_config: initialises the instance and, when needed, the mutex.
+ * cname tells the module's caches apart ([a-z_], at most 16 characters). */
+apr_status_t ot_socache_init(ot_socache_t *cache, const char *cname,
+                             apr_pool_t *pconf, server_rec *s);
 
 /* child_init: re-opens the mutex in the child. */
 apr_status_t ot_socache_child_init(ot_socache_t *cache, apr_pool_t *pchild);

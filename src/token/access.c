@@ -351,14 +351,17 @@ static ot_status_t issuer_keys(apr_pool_t *p, const ot_access_policy_t *policy,
 /* Static keys are final. Keys from the provider may be older than the
  * token: a kid the set lacks asks once for a newer set (the callee
  * throttles), and a signature that fails with a known kid asks nothing. */
-static ot_status_t verify_signature(apr_pool_t *p,
-                                    const ot_access_policy_t *policy,
-                                    const ot_issuer_t *issuer,
-                                    const ot_jws_t *jws, const char **detail)
+ot_status_t ot_access_verify_jws(apr_pool_t *p, const ot_jws_t *jws,
+                                 const ot_issuer_t *issuer,
+                                 const ot_access_policy_t *policy,
+                                 const char **detail)
 {
     const ot_jwks_t *jwks;
     ot_status_t rv;
 
+    if (jws == NULL || issuer == NULL || policy == NULL) {
+        FAIL(OT_ERR_INTERNAL, "no token, issuer or policy to verify with");
+    }
     if (issuer->jwks != NULL) {
         rv = ot_jws_verify(jws, issuer->jwks, policy->algorithms);
         return rv == OT_OK ? OT_OK : verify_detail_fail(rv, detail);
@@ -427,7 +430,7 @@ ot_status_t ot_access_token_validate(apr_pool_t *p, const char *compact,
     if (issuer == NULL) {
         FAIL(OT_ERR_ISSUER, "iss missing or not a trusted issuer");
     }
-    rv = verify_signature(p, policy, issuer, jws, detail);
+    rv = ot_access_verify_jws(p, jws, issuer, policy, detail);
     if (rv != OT_OK) {
         return rv;
     }

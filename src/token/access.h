@@ -13,6 +13,7 @@
 #include "ot.h"
 #include "jose/alg.h"
 #include "jose/jwks.h"
+#include "jose/jws.h"
 
 struct ot_introspection_t;
 
@@ -71,6 +72,17 @@ ot_status_t ot_access_token_validate(apr_pool_t *p, const char *compact,
                                      apr_int64_t now,
                                      ot_access_token_t **out,
                                      const char **detail);
+
+/* Verifies a parsed JWS with issuer's keys and the policy's algorithms:
+ * the issuer's static jwks when it has one, else the set from
+ * policy->issuer_keys, asked once more with refresh when the token's kid
+ * is not in it (OT_ERR_NO_KEY). Shared by every JWT the provider signs
+ * (access, ID and logout tokens). On failure *detail (may be NULL) gets a
+ * reason without token content. */
+ot_status_t ot_access_verify_jws(apr_pool_t *p, const ot_jws_t *jws,
+                                 const ot_issuer_t *issuer,
+                                 const ot_access_policy_t *policy,
+                                 const char **detail);
 
 /* Flags of ot_access_claims_check. */
 #define OT_CLAIMS_INTROSPECTION 0x1 /* an RFC 7662 answer: exp optional,

@@ -8,6 +8,7 @@
 #include "util/json.h"
 #include "token/claims.h"
 #include "token/introspect.h"
+#include "util/urlenc.h"
 
 #define FORM_TYPE "application/x-www-form-urlencoded"
 
@@ -19,43 +20,14 @@
         return (status);                                                       \
     } while (0)
 
-/* application/x-www-form-urlencoded, as RFC 6749 2.3.1 and appendix B ask
- * of the client credentials and the form. Everything but RFC 3986's
- * unreserved characters is percent-encoded, the space included: "+" would
- * come back as "+" from providers that decode the Basic credentials with
- * a plain percent-decoder, "%20" comes back as a space from every one. */
-static const char *form_encode(apr_pool_t *p, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    apr_size_t len = strlen(s), i;
-    char *out = apr_palloc(p, len * 3 + 1), *o = out;
-
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-            || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
-            || c == '~') {
-            *o++ = (char)c;
-        }
-        else {
-            *o++ = '%';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 0x0f];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 /* client_secret_basic (RFC 6749 2.3.1): Basic over the form-encoded id
  * and secret. NULL when encoding fails. */
 static const char *basic_credentials(apr_pool_t *p,
                                      const ot_introspection_t *endpoint)
 {
     const char *pair =
-        apr_pstrcat(p, form_encode(p, endpoint->client_id), ":",
-                    form_encode(p, endpoint->client_secret), NULL);
+        apr_pstrcat(p, ot_url_encode(p, endpoint->client_id), ":",
+                    ot_url_encode(p, endpoint->client_secret), NULL);
     const char *b64 =
         apr_pencode_base64(p, pair, APR_ENCODE_STRING, APR_ENCODE_NONE, NULL);
 
@@ -67,14 +39,14 @@ static ot_status_t build_request(apr_pool_t *p,
                                  const ot_introspection_t *endpoint,
                                  const char *token, ot_http_request_t *req)
 {
-    const char *body = apr_pstrcat(p, "token=", form_encode(p, token),
+    const char *body = apr_pstrcat(p, "token=", ot_url_encode(p, token),
                                    "&token_type_hint=access_token", NULL);
 
     memset(req, 0, sizeof(*req));
     if (endpoint->auth == OT_CLIENT_AUTH_POST) {
         body = apr_pstrcat(
-            p, body, "&client_id=", form_encode(p, endpoint->client_id),
-            "&client_secret=", form_encode(p, endpoint->client_secret), NULL);
+            p, body, "&client_id=", ot_url_encode(p, endpoint->client_id),
+            "&client_secret=", ot_url_encode(p, endpoint->client_secret), NULL);
     }
     else {
         req->authorization = basic_credentials(p, endpoint);
