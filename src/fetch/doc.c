@@ -119,7 +119,9 @@ static ot_status_t doc_fetch(apr_pool_t *p, const ot_fetcher_t *fetcher,
     }
     if (resp.status != 200) {
         *why = apr_psprintf(p, "%s: HTTP status %d", url, resp.status);
-        return OT_ERR_UNAVAILABLE;
+        /* The server is there and says there is no such document. */
+        return resp.status == 404 || resp.status == 410 ? OT_ERR_NOT_FOUND
+                                                        : OT_ERR_UNAVAILABLE;
     }
     /* Any fetcher, not only the libcurl one, is held to the limit. */
     if (resp.body_len > policy->max_len) {
@@ -143,6 +145,7 @@ ot_status_t ot_doc_get(apr_pool_t *p, const ot_store_t *store,
 {
     ot_doc_t stored;
     int have_stored;
+    ot_status_t rv;
 
     *why = NULL;
     memset(doc, 0, sizeof(*doc));
@@ -151,7 +154,8 @@ ot_status_t ot_doc_get(apr_pool_t *p, const ot_store_t *store,
         *doc = stored;
         return OT_OK;
     }
-    if (doc_fetch(p, fetcher, url, policy, now, doc, why) == OT_OK) {
+    rv = doc_fetch(p, fetcher, url, policy, now, doc, why);
+    if (rv == OT_OK) {
         doc_save(p, store, url, doc, doc->fresh_until + policy->max_stale);
         return OT_OK;
     }
@@ -162,5 +166,5 @@ ot_status_t ot_doc_get(apr_pool_t *p, const ot_store_t *store,
         doc->stale = now >= stored.fresh_until;
         return OT_OK;
     }
-    return OT_ERR_UNAVAILABLE;
+    return rv;
 }

@@ -35,7 +35,8 @@ typedef struct ot_doc_t {
  * unless refresh is set (the caller throttles refreshes). A fetch that
  * fails (no answer, status other than 200, over max_len) falls back to a
  * stored copy within max_stale (doc->stale = 1, *why says why); with none,
- * OT_ERR_UNAVAILABLE and *why names the URL and the cause. A successful
+ * OT_ERR_NOT_FOUND when the server answered 404 or 410, else
+ * OT_ERR_UNAVAILABLE, and *why names the URL and the cause. A successful
  * fetch is stored until fresh_until + max_stale. */
 ot_status_t ot_doc_get(apr_pool_t *p, const ot_store_t *store,
                        const ot_fetcher_t *fetcher, const char *url,

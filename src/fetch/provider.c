@@ -192,10 +192,11 @@ ot_status_t ot_provider_metadata(ot_provider_t *provider, apr_pool_t *p,
     apr_thread_mutex_lock(provider->mutex);
     known = state_of(provider, issuer)->metadata_url;
     apr_thread_mutex_unlock(provider->mutex);
-    if (known
-        && try_metadata_url(provider, p, issuer, known, now, out, why)
-               == OT_OK) {
-        return OT_OK;
+    if (known) {
+        rv = try_metadata_url(provider, p, issuer, known, now, out, why);
+        if (rv != OT_ERR_NOT_FOUND) {
+            return rv == OT_OK ? OT_OK : OT_ERR_UNAVAILABLE;
+        }
     }
 
     urls = ot_metadata_urls(p, issuer->issuer);
@@ -212,10 +213,16 @@ ot_status_t ot_provider_metadata(ot_provider_t *provider, apr_pool_t *p,
             return OT_OK;
         }
         /* A document that names another issuer is an answer, not an
-         * absence: do not go looking for one that suits. */
+         * absence: do not go looking for one that suits. A provider that
+         * does not answer in time would not answer the next URL either:
+         * one timeout per request is enough. */
         if (rv == OT_ERR_ISSUER) {
             *why = reason;
             return rv;
+        }
+        if (rv != OT_ERR_NOT_FOUND) {
+            *why = reason;
+            return OT_ERR_UNAVAILABLE;
         }
         reasons =
             reasons ? apr_pstrcat(p, reasons, "; ", reason, NULL) : reason;

@@ -155,6 +155,9 @@ resetCounts();
 
 const FAILABLE = new Set(['discovery', 'jwks', 'token', 'introspection', 'revocation',
   'authorization', 'userinfo', 'end_session']);
+// One metadata document only (RFC 8414 or OIDC discovery), e.g. a 404 for the
+// RFC 8414 one to test the fallback; not part of "all" ("discovery" is both).
+const FAILABLE_DOCS = new Set(['oauth_authorization_server', 'openid_configuration']);
 let fail = { modes: new Set(), status: 500, delayMs: 0 };
 
 const settings = {
@@ -470,7 +473,7 @@ async function control(req, res, url) {
       for (const m of modes) {
         if (m === 'none') continue;
         if (m === 'all') { FAILABLE.forEach((f) => set.add(f)); continue; }
-        if (!FAILABLE.has(m)) return sendJson(res, 400, { error: `unknown mode ${m}`, modes: [...FAILABLE, 'all', 'none'] });
+        if (!FAILABLE.has(m) && !FAILABLE_DOCS.has(m)) return sendJson(res, 400, { error: `unknown mode ${m}`, modes: [...FAILABLE, ...FAILABLE_DOCS, 'all', 'none'] });
         set.add(m);
       }
       fail = {
@@ -514,7 +517,7 @@ async function control(req, res, url) {
       return sendJson(res, 404, {
         error: 'unknown control operation',
         operations: ['GET counts', 'POST reset-counts', 'POST rotate[?alg=RS256|ES256&keep_old=1]', 'GET keys',
-          'POST fail?mode=jwks|introspection|discovery|token|revocation|authorization|userinfo|end_session|all|none[,..][&status=500&delay_ms=0]',
+          'POST fail?mode=jwks|introspection|discovery|oauth_authorization_server|openid_configuration|token|revocation|authorization|userinfo|end_session|all|none[,..][&status=500&delay_ms=0]',
           'GET config', 'POST config?alg=RS256|ES256&access_token_ttl=N&jwks_cache_control=V&auto_login=ID',
           'GET logins', 'POST backchannel-logout?client=ID&sub=ID[&sid=SID]'],
       });
@@ -557,11 +560,15 @@ async function handle(req, res) {
     inner = null;
   }
   const category = inner === null ? 'other' : categorize(inner);
-  if (inner === OIDC_METADATA && url.pathname !== AS_METADATA + issuerPath) counts.openid_configuration += 1;
+  let doc = null;
+  if (inner === OIDC_METADATA) {
+    doc = url.pathname === AS_METADATA + issuerPath ? 'oauth_authorization_server' : 'openid_configuration';
+  }
+  if (doc === 'openid_configuration') counts.openid_configuration += 1;
   counts[category] += 1;
   counts.total += 1;
 
-  if (fail.modes.has(category)) {
+  if (fail.modes.has(category) || (doc && fail.modes.has(doc))) {
     if (fail.delayMs > 0) await sleep(fail.delayMs);
     return sendJson(res, fail.status, { error: 'server_error', error_description: 'simulated provider failure (test fixture)' });
   }

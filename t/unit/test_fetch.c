@@ -536,9 +536,14 @@ static void test_doc_edges(void)
        "doc: nothing stored and no answer: UNAVAILABLE naming the URL");
     canned_answer(OT_OK, 404, "not here", NULL);
     ok(ot_doc_get(pool, store, &canned_fetcher, url, &policy, T0, 0, &doc, &why)
-               == OT_ERR_UNAVAILABLE
+               == OT_ERR_NOT_FOUND
            && contains(why, url) && contains(why, "404"),
-       "doc: a 404 is UNAVAILABLE, why names the URL and status");
+       "doc: a 404 is NOT_FOUND (the next well-known URL may be tried), why "
+       "names the URL and status");
+    canned_answer(OT_OK, 503, "busy", NULL);
+    ok(ot_doc_get(pool, store, &canned_fetcher, url, &policy, T0, 0, &doc, &why)
+               == OT_ERR_UNAVAILABLE,
+       "doc: a 503 is UNAVAILABLE");
     diag("  why: %s", why ? why : "(null)");
 
     /* The store outlives the stale bound (another clock): ot_doc_get

@@ -276,6 +276,23 @@ static void test_provider_down(apr_pool_t *p)
            "after the back-off and with the provider back: keys again");
 }
 
+/* A provider that does not answer the first well-known URL is not asked
+ * for the second: one timeout per request. */
+static void test_one_timeout(apr_pool_t *p)
+{
+    fixture_t f;
+    const ot_jwks_t *jwks;
+    const char *why = NULL;
+
+    fake_now = apr_time_from_sec(1700000000);
+    setup(p, &f);
+    f.canned.down = 1;
+    keys(&f, p, 0, &jwks, &why);
+    is_int(calls(&f.canned, RFC8414_URL), 1, "down: RFC 8414 URL asked");
+    is_int(calls(&f.canned, OIDC_URL), 0,
+           "and openid-configuration not (one timeout, not two)");
+}
+
 static void test_never_reached(apr_pool_t *p)
 {
     fixture_t f;
@@ -352,6 +369,7 @@ int main(void)
     test_discovery_and_throttle(p);
     test_provider_down(p);
     test_never_reached(p);
+    test_one_timeout(p);
     test_mix_up(p);
     test_pinned_urls(p);
     apr_pool_destroy(p);
