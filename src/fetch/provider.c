@@ -292,11 +292,14 @@ static ot_status_t adopt(ot_provider_t *provider, apr_pool_t *p,
     apr_time_t stale_until =
         doc->fresh_until + provider->options.jwks.max_stale;
     /* A stale copy means the provider just failed: ask again later, not on
-     * every request. */
-    apr_time_t recheck_at = doc->stale
-                                ? now + provider->options.refresh_interval
-                                : doc->fresh_until;
+     * every request. A fresh one is still compared with the shared copy
+     * every refresh interval, so that a set another process refreshed (a
+     * rotation, a removed key) reaches this one within that interval. */
+    apr_time_t recheck_at = now + provider->options.refresh_interval;
 
+    if (!doc->stale && doc->fresh_until < recheck_at) {
+        recheck_at = doc->fresh_until;
+    }
     if (ot_sha256(doc->body, doc->len, digest) != OT_OK) {
         return OT_ERR_INTERNAL;
     }

@@ -293,6 +293,48 @@ static void test_one_timeout(apr_pool_t *p)
            "and openid-configuration not (one timeout, not two)");
 }
 
+/* Two processes share the store: a rotation one of them picks up reaches
+ * the other within the refresh interval, without a fetch of its own. */
+static void test_processes_converge(apr_pool_t *p)
+{
+    fixture_t a, b;
+    ot_provider_options_t options;
+    const ot_jwks_t *jwks;
+    const char *why = NULL;
+    int fetches;
+
+    fake_now = apr_time_from_sec(1700000000);
+    setup(p, &a);
+    b = a;
+    memset(&options, 0, sizeof(options));
+    options.jwks.default_ttl = apr_time_from_sec(600);
+    options.jwks.min_ttl = apr_time_from_sec(30);
+    options.jwks.max_ttl = apr_time_from_sec(3600);
+    options.jwks.max_stale = apr_time_from_sec(3600);
+    options.jwks.max_len = OT_MAX_JWKS_LEN;
+    options.metadata = options.jwks;
+    options.refresh_interval = apr_time_from_sec(30);
+    options.now = now_fn;
+    ot_provider_create(p, a.store, &a.fetcher, &options, &b.provider);
+    answer(&a.canned, OIDC_URL, 200, metadata(p, ISSUER));
+    answer(&a.canned, JWKS_URL, 200, jwks_of(p, ec_jwk(p, "old")));
+    keys(&a, p, 0, &jwks, &why);
+    keys(&b, p, 0, &jwks, &why);
+    ok(has_kid(jwks, "old"), "both processes hold the first set");
+
+    answer(&a.canned, JWKS_URL, 200, jwks_of(p, ec_jwk(p, "new")));
+    keys(&a, p, 1, &jwks, &why);
+    ok(has_kid(jwks, "new"), "process A refreshed for an unknown kid");
+    fetches = calls(&a.canned, JWKS_URL);
+    keys(&b, p, 0, &jwks, &why);
+    ok(has_kid(jwks, "old"), "process B still uses its set within the interval");
+    fake_now += apr_time_from_sec(31);
+    keys(&b, p, 0, &jwks, &why);
+    ok(has_kid(jwks, "new") && !has_kid(jwks, "old"),
+       "after the interval B has the new set: the removed key is gone");
+    is_int(calls(&a.canned, JWKS_URL), fetches, "taken from the shared store");
+}
+
 static void test_never_reached(apr_pool_t *p)
 {
     fixture_t f;
@@ -370,6 +412,7 @@ int main(void)
     test_provider_down(p);
     test_never_reached(p);
     test_one_timeout(p);
+    test_processes_converge(p);
     test_mix_up(p);
     test_pinned_urls(p);
     apr_pool_destroy(p);
