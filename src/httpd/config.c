@@ -452,7 +452,7 @@ static const char *set_session_timeout(cmd_parms *cmd, void *dconf,
     ot_dir_conf_t *dc = dconf;
     const char *err;
 
-    if ((err = parse_number(cmd, idle, 60, 30 * 86400, &dc->session_idle))
+    if ((err = parse_number(cmd, idle, 1, 30 * 86400, &dc->session_idle))
         || (err = parse_number(cmd, max, dc->session_idle, 90 * 86400,
                                &dc->session_max))) {
         return err;
