@@ -78,7 +78,7 @@ sanitize:
 	$(MAKE) B=build-san OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    CORE_LIBS="-fsanitize=address,undefined $(CORE_LIBS)" unit
 
-demo: $(MODULE)
+demo: $(MODULE) node_modules/.package-lock.json
 	scripts/demo $(HTTPD) $(HTTPD_LIBEXECDIR)
 
 install: $(MODULE)
