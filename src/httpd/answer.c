@@ -156,8 +156,8 @@ int ot_answer_misconfigured(request_rec *r, const char *what)
 int ot_answer_unavailable(request_rec *r, const char *why)
 {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  APLOGNO(99034) "cannot validate the token for %s, the "
-                                 "token issuer is unavailable: %s",
+                  APLOGNO(99034) "cannot authenticate the request to %s now: "
+                                 "%s",
                   r->uri, why ? why : "no reason given");
     apr_table_setn(r->err_headers_out, "Retry-After", "5");
     return HTTP_SERVICE_UNAVAILABLE;

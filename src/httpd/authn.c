@@ -193,7 +193,9 @@ int ot_authn_bearer(request_rec *r)
 
     status = validate(r, dc, &policy, compact, &token, &detail);
     if (status == OT_ERR_UNAVAILABLE) {
-        return ot_answer_unavailable(r, detail);
+        return ot_answer_unavailable(
+            r, apr_pstrcat(r->pool, "the token issuer is unavailable: ",
+                           detail ? detail : "no reason given", NULL));
     }
     if (status != OT_OK) {
         return ot_answer_invalid_token(r, status, detail);
