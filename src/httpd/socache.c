@@ -10,9 +10,9 @@
 
 APLOG_USE_MODULE(oauth_token);
 
-/* Most records (validated tokens) fit the first try; documents (key sets)
- * take the second. */
-#define FIRST_TRY_LEN 4096
+/* Validated tokens and sessions (a few KB with their tokens) fit the
+ * first try; documents (key sets) may take the second. */
+#define FIRST_TRY_LEN 16384
 #define MAX_VALUE_LEN (256 * 1024)
 
 static void lock(const ot_socache_t *cache)
