@@ -322,11 +322,13 @@ static int check_cache(apr_pool_t *p, server_rec *s)
     const ot_server_conf_t *main_conf =
         ap_get_module_config(s->module_config, &oauth_token_module);
     const char *spec = main_conf->provider.cache_spec;
-    const char *err = ot_socache_check(p, spec ? spec : "shmcb");
+    const char *err =
+        ot_socache_check(p, "OAuthTokenCache", spec ? spec : "shmcb");
     server_rec *vs;
 
     if (!err && main_conf->provider.session_spec) {
-        err = ot_socache_check(p, main_conf->provider.session_spec);
+        err = ot_socache_check(p, "OAuthTokenSessionStore",
+                               main_conf->provider.session_spec);
     }
 
     for (vs = s; err && vs; vs = vs->next) {

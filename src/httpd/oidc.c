@@ -169,6 +169,20 @@ static void pass_access_token(request_rec *r, const ot_runtime_t *runtime,
     }
 }
 
+/* Some socache providers (redis) answer "not found" once they have given
+ * up on their server. A session the browser holds but the store lacks is
+ * only taken as gone when the store still takes a write: otherwise the
+ * cookie is kept and the answer is 503, not a new login. */
+static int store_answers(request_rec *r, const ot_store_t *store,
+                         apr_int64_t now)
+{
+    static const unsigned char alive = 1;
+
+    return ot_store_put(store, r->pool, "probe", "session-store", &alive, 1,
+                        apr_time_from_sec(now + 10))
+           == OT_OK;
+}
+
 static int start_login(request_rec *r, const ot_runtime_t *runtime,
                        apr_int64_t now)
 {
@@ -259,6 +273,10 @@ int ot_oidc_authenticate(request_rec *r)
             pass_access_token(r, runtime, session, now);
         }
         return OK;
+    }
+    if (rv == OT_ERR_NOT_FOUND && id
+        && !store_answers(r, &runtime->sessions->store, now)) {
+        rv = OT_ERR_UNAVAILABLE;
     }
     if (rv != OT_ERR_NOT_FOUND && rv != OT_ERR_EXPIRED) {
         return ot_answer_unavailable(r, "the session store cannot be read");

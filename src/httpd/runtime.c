@@ -71,10 +71,11 @@ int ot_runtime_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             : apr_psprintf(ptemp, "shmcb:%s(%d)",
                            ap_runtime_dir_relative(ptemp, "oauth_token_cache"),
                            DEFAULT_CACHE_SIZE);
-    err = ot_socache_create(pconf, ptemp, spec, &runtime->cache);
+    err = ot_socache_create(pconf, ptemp, "OAuthTokenCache", spec,
+                            &runtime->cache);
     if (!err && pc->session_spec) {
-        err = ot_socache_create(pconf, ptemp, pc->session_spec,
-                                &runtime->sessions);
+        err = ot_socache_create(pconf, ptemp, "OAuthTokenSessionStore",
+                                pc->session_spec, &runtime->sessions);
     }
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(99053) "%s", err);

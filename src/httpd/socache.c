@@ -145,7 +145,8 @@ static const ap_socache_provider_t *provider_of(apr_pool_t *p, const char *spec,
                               AP_SOCACHE_PROVIDER_VERSION);
 }
 
-const char *ot_socache_check(apr_pool_t *p, const char *spec)
+const char *ot_socache_check(apr_pool_t *p, const char *directive,
+                             const char *spec)
 {
     const char *name, *args;
 
@@ -153,19 +154,20 @@ const char *ot_socache_check(apr_pool_t *p, const char *spec)
         return NULL;
     }
     return apr_psprintf(p,
-                        "OAuthTokenCache %s: no socache provider '%s' is "
+                        "%s %s: no socache provider '%s' is "
                         "loaded; add LoadModule socache_%s_module "
                         "modules/mod_socache_%s.so (Debian: a2enmod "
                         "socache_%s)%s",
-                        spec, name, name, name, name,
+                        directive, spec, name, name, name, name,
                         strcmp(name, "shmcb") ? ", or use shmcb" : "");
 }
 
 const char *ot_socache_create(apr_pool_t *p, apr_pool_t *ptemp,
-                              const char *spec, ot_socache_t **out)
+                              const char *directive, const char *spec,
+                              ot_socache_t **out)
 {
     ot_socache_t *cache = apr_pcalloc(p, sizeof(*cache));
-    const char *name, *args, *err = ot_socache_check(ptemp, spec);
+    const char *name, *args, *err = ot_socache_check(ptemp, directive, spec);
 
     if (err) {
         return err;
@@ -174,7 +176,7 @@ const char *ot_socache_create(apr_pool_t *p, apr_pool_t *ptemp,
     cache->provider = provider_of(ptemp, spec, &name, &args);
     err = cache->provider->create(&cache->instance, args, ptemp, p);
     if (err) {
-        return apr_psprintf(p, "OAuthTokenCache %s: %s", spec, err);
+        return apr_psprintf(p, "%s %s: %s", directive, spec, err);
     }
     cache->store.get = store_get;
     cache->store.put = store_put;

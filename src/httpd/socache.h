@@ -23,14 +23,16 @@ typedef struct ot_socache_t {
     ot_store_t store;
 } ot_socache_t;
 
-/* NULL when spec's provider is loaded, else a message naming
- * OAuthTokenCache and the module to load. */
-const char *ot_socache_check(apr_pool_t *p, const char *spec);
+/* NULL when spec's provider is loaded, else a message naming directive
+ * (OAuthTokenCache, OAuthTokenSessionStore) and the module to load. */
+const char *ot_socache_check(apr_pool_t *p, const char *directive,
+                             const char *spec);
 
 /* Parses PROVIDER[:ARGS] and creates the instance (configuration time).
  * NULL or an error message naming OAuthTokenCache. */
 const char *ot_socache_create(apr_pool_t *p, apr_pool_t *ptemp,
-                              const char *spec, ot_socache_t **out);
+                              const char *directive, const char *spec,
+                              ot_socache_t **out);
 
 /* post_config: initialises the instance and, when needed, the mutex.
  * cname tells the module's caches apart ([a-z_], at most 16 characters). */

@@ -35,7 +35,8 @@
 #define MAX_RECORD_LEN (128 * 1024)
 #define MAX_INDEX_LEN (INDEX_MAX * 128 + 64)
 
-/* last_used is written back at most this often. */
+/* last_used is written back at most this often (and at least twice per
+ * idle period, for idle timeouts under two minutes). */
 #define TOUCH_INTERVAL 60
 
 /* The latest NumericDate the core accepts (9999-12-31T23:59:59Z). */
@@ -381,6 +382,13 @@ ot_status_t ot_session_save(apr_pool_t *p, const ot_store_t *store,
                         apr_time_from_sec(exp));
 }
 
+static apr_int64_t touch_interval(apr_int64_t idle_timeout)
+{
+    apr_int64_t half = idle_timeout / 2;
+
+    return half < TOUCH_INTERVAL ? (half > 0 ? half : 1) : TOUCH_INTERVAL;
+}
+
 ot_status_t ot_session_load(apr_pool_t *p, const ot_store_t *store,
                             const char *id, apr_int64_t now,
                             apr_int64_t idle_timeout, apr_int64_t max_lifetime,
@@ -419,7 +427,7 @@ ot_status_t ot_session_load(apr_pool_t *p, const ot_store_t *store,
     /* Writing back on every request would cost a store write each time;
      * once a minute keeps the idle timeout exact to within that minute.
      * last_used is moved here so that saving *out records the use. */
-    if (now - s->last_used >= TOUCH_INTERVAL) {
+    if (now - s->last_used >= touch_interval(idle_timeout)) {
         s->last_used = now;
         if (touch != NULL) {
             *touch = 1;

@@ -40,7 +40,8 @@ ot_status_t ot_session_save(apr_pool_t *p, const ot_store_t *store,
 
 /* The session of id at now: OT_ERR_NOT_FOUND when absent, OT_ERR_EXPIRED
  * when idle past idle_timeout or older than max_lifetime (it is then
- * removed). On OT_OK *touch is set when last_used is more than a minute old
+ * removed). On OT_OK *touch is set when last_used is more than a minute (or
+ * half the idle timeout, when that is shorter) old
  * and the caller should save it back. */
 ot_status_t ot_session_load(apr_pool_t *p, const ot_store_t *store,
                             const char *id, apr_int64_t now,

@@ -277,6 +277,23 @@ sub signing_kid {
     return undef;
 }
 
+# The token endpoint's successful answers (newest last, up to 50): what a
+# relying party got, to compare with what it passes on.
+sub token_responses { @{ $_[0]->_control(GET => 'token-responses') } }
+
+# The next token answer that has an id_token gets it re-signed (same kid) with
+# these claim changes (undef removes a claim), and/or a broken signature:
+#   tamper_id_token(claims => { nonce => 'other' });
+#   tamper_id_token(claims => { aud => 'web-client-2', azp => 'web-client-2' });
+#   tamper_id_token(signature => 'bad');   tamper_id_token(off => 1);
+sub tamper_id_token {
+    my ($self, %o) = @_;
+    my %q = (claims => $json->encode($o{claims} || {}));
+    $q{signature} = $o{signature} if $o{signature};
+    $q{off} = 1 if $o{off};
+    return $self->_control(POST => 'tamper-id-token', %q);
+}
+
 sub backchannel_logout {
     my ($self, %o) = @_;
     return $self->_control(POST => 'backchannel-logout', %o);

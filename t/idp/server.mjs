@@ -165,8 +165,19 @@ const settings = {
   access_token_ttl: 600,   // seconds, every access token
   jwks_cache_control: '',  // Cache-Control header on the JWKS answer ('' = none)
   auto_login: '',          // account id: interaction logs in without a form
+  // resource indicator given to an authorization (code) request that names
+  // none ('' = none: an opaque access token for userinfo); e.g. https://api.test
+  // makes a login's access token an RFC 9068 JWT for that resource
+  default_resource: '',
 };
 const logins = [];         // { account, client, sid } per successful authorization
+// What the token endpoint answered (successful JSON answers, newest last), so
+// that tests can compare what a relying party passes on with what it got.
+const tokenResponses = [];
+// One-shot: the next token answer with an id_token gets it re-signed (same
+// kid) with these claim changes (null removes a claim) and/or a broken
+// signature: a wrong nonce, an ID token for another client, ...
+let idTokenTamper = null;  // { claims: {...}, signature: 'bad' | undefined }
 
 // ---------------------------------------------------------------- keys
 function newKey(alg) {
@@ -202,6 +213,57 @@ function rotateKeys(keys, alg = 'RS256', keepOld = false) {
   return { keys: next, newKid: fresh.kid, oldKids: old.map((k) => k.kid) };
 }
 const publicJwk = ({ d, p, q, dp, dq, qi, ...pub }) => pub;
+
+// ---------------------------------------------------------------- ID token tampering
+const b64urlJson = (seg) => JSON.parse(Buffer.from(seg, 'base64url').toString('utf8'));
+function resignIdToken(token, tamper) {
+  const [h, p] = token.split('.');
+  const header = b64urlJson(h);
+  const payload = b64urlJson(p);
+  for (const [k, v] of Object.entries(tamper.claims ?? {})) {
+    if (v === null) delete payload[k]; else payload[k] = v;
+  }
+  const { keys } = JSON.parse(fs.readFileSync(keysFile, 'utf8'));
+  const jwk = keys.find((k) => k.kid === header.kid);
+  if (!jwk) throw new Error(`no private key for kid ${header.kid}`);
+  const key = crypto.createPrivateKey({ key: jwk, format: 'jwk' });
+  const input = `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  const opts = { RS256: ['sha256', { key }], ES256: ['sha256', { key, dsaEncoding: 'ieee-p1363' }],
+    PS256: ['sha256', { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }] }[header.alg];
+  if (!opts) throw new Error(`cannot re-sign alg ${header.alg}`);
+  const sig = crypto.sign(opts[0], Buffer.from(input), opts[1]);
+  if (tamper.signature === 'bad') sig[sig.length - 1] ^= 0x01;
+  return `${input}.${sig.toString('base64url')}`;
+}
+
+// Wraps res.end of a token endpoint answer: records it, and applies an armed
+// ID-token tamper (koa answers with one res.end(body) before headers are sent).
+function watchTokenAnswer(res) {
+  const end = res.end.bind(res);
+  res.end = (chunk, ...rest) => {
+    let body;
+    try {
+      if (chunk && res.statusCode === 200) body = JSON.parse(Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
+    } catch { body = undefined; }
+    if (!body || typeof body !== 'object') return end(chunk, ...rest);
+    if (body.id_token && idTokenTamper) {
+      const tamper = idTokenTamper;
+      idTokenTamper = null;
+      try {
+        body.id_token = resignIdToken(body.id_token, tamper);
+        const out = JSON.stringify(body);
+        if (!res.headersSent) res.setHeader('content-length', Buffer.byteLength(out));
+        chunk = out;
+        log(`token answer: id_token re-signed with ${JSON.stringify(tamper)}`);
+      } catch (err) {
+        log(`token answer: cannot tamper the id_token: ${err.message}`);
+      }
+    }
+    tokenResponses.push(body);
+    if (tokenResponses.length > 50) tokenResponses.shift();
+    return end(chunk, ...rest);
+  };
+}
 
 // ---------------------------------------------------------------- HTML (no external resources)
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -285,7 +347,9 @@ function buildProvider(keys) {
       },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async (ctx, client, oneOf) => oneOf,
+        defaultResource: async (ctx, client, oneOf) => oneOf
+          ?? ((settings.default_resource && client.grantTypeAllowed('authorization_code'))
+            ? settings.default_resource : undefined),
         useGrantedResource: async () => true,
         getResourceServerInfo: async (ctx, resource) => {
           const rs = RESOURCES[resource];
@@ -490,12 +554,29 @@ async function control(req, res, url) {
         if (!(k in settings)) return sendJson(res, 400, { error: `unknown setting ${k}` });
         if (k === 'alg' && v !== 'RS256' && v !== 'ES256') return sendJson(res, 400, { error: 'alg must be RS256 or ES256' });
         if (k === 'access_token_ttl' && !(Number(v) > 0)) return sendJson(res, 400, { error: 'ttl must be > 0' });
+        if (k === 'default_resource' && v !== '' && !RESOURCES[v]) return sendJson(res, 400, { error: `unknown resource ${v}` });
         settings[k] = typeof settings[k] === 'number' ? Number(v) : v;
       }
       return sendJson(res, 200, settings);
     }
     case 'GET logins':
       return sendJson(res, 200, logins);
+    case 'GET token-responses':
+      return sendJson(res, 200, tokenResponses);
+    case 'POST tamper-id-token': {
+      // ?claims={"nonce":"x","aud":null}[&signature=bad]: the next id_token only
+      let claims = {};
+      try {
+        claims = JSON.parse(q.get('claims') ?? '{}');
+      } catch (err) {
+        return sendJson(res, 400, { error: `claims: ${err.message}` });
+      }
+      if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return sendJson(res, 400, { error: 'claims must be a JSON object' });
+      const signature = q.get('signature') ?? undefined;
+      if (signature !== undefined && signature !== 'bad') return sendJson(res, 400, { error: 'signature must be bad' });
+      idTokenTamper = q.get('off') === '1' ? null : { claims, signature };
+      return sendJson(res, 200, { armed: idTokenTamper });
+    }
     case 'POST backchannel-logout': {
       // Sends an OpenID Connect back-channel logout token as if the user had
       // logged out at the provider: ?client=web-client&sub=alice[&sid=...]
@@ -518,8 +599,9 @@ async function control(req, res, url) {
         error: 'unknown control operation',
         operations: ['GET counts', 'POST reset-counts', 'POST rotate[?alg=RS256|ES256&keep_old=1]', 'GET keys',
           'POST fail?mode=jwks|introspection|discovery|oauth_authorization_server|openid_configuration|token|revocation|authorization|userinfo|end_session|all|none[,..][&status=500&delay_ms=0]',
-          'GET config', 'POST config?alg=RS256|ES256&access_token_ttl=N&jwks_cache_control=V&auto_login=ID',
-          'GET logins', 'POST backchannel-logout?client=ID&sub=ID[&sid=SID]'],
+          'GET config', 'POST config?alg=RS256|ES256&access_token_ttl=N&jwks_cache_control=V&auto_login=ID&default_resource=URL',
+          'GET logins', 'POST backchannel-logout?client=ID&sub=ID[&sid=SID]',
+          'GET token-responses', 'POST tamper-id-token?claims=JSON[&signature=bad][&off=1]'],
       });
   }
 }
@@ -583,6 +665,7 @@ async function handle(req, res) {
       return sendHtml(res, 400, page('Error', `<p id="error">${esc(err.message)}</p>`));
     }
   }
+  if (category === 'token') watchTokenAnswer(res);
   if (category === 'jwks' && settings.jwks_cache_control) {
     res.setHeader('Cache-Control', settings.jwks_cache_control);
   }

@@ -54,6 +54,10 @@ our @FIXTURES = (
     { name => 'rot',      env => 'OT_IDP_ROT_URL' },        # key rotation
     { name => 'flood',    env => 'OT_IDP_FLOOD_URL' },      # unknown-kid flood
     { name => 'down',     env => 'OT_IDP_DOWN_URL' },       # stopped and started again
+    # Issue 4: the provider of the AuthType OIDC virtual host (ot_oidc), with
+    # that host's callback, post-logout and back-channel URIs registered
+    # (t/TEST.PL passes them to start_all as rp => {...}).
+    { name => 'login',    env => 'OT_IDP_LOGIN_URL', rp => 1 },
 );
 my %FIXTURE = map { $_->{name} => $_ } @FIXTURES;
 
@@ -64,6 +68,7 @@ my %FIXTURE = map { $_->{name} => $_ } @FIXTURES;
 our $INTROSPECTOR_SECRET_FILE = catfile($STATE, 'introspector.secret');
 
 sub state_dir { my ($name) = @_; catdir($STATE, $name eq 'idp' ? 'idp' : "idp-$name") }
+sub rp_file   { catfile(state_dir($_[0]), 'rp.json') }   # the relying-party URIs of an rp fixture
 sub env_file  { catfile($STATE, 'providers.env') }
 sub stall_pid_file { catfile($STATE, 'stall.pid') }
 
@@ -128,8 +133,17 @@ sub attach {
     }, $class;
     $self->{log_offset} = -s $self->{log} // 0;
     $self->{http} = HTTP::Tiny->new(timeout => 10, keep_alive => 0, agent => 'ot-idp-helper');
+    # A restart() from a .t file must register the same relying-party URIs.
+    if (open my $fh, '<', rp_file($name)) {
+        local $/;
+        require JSON::PP;
+        my $rp = eval { JSON::PP->new->decode(<$fh>) } || {};
+        $self->{$_} = $rp->{$_} for grep { defined $rp->{$_} } _rp_keys();
+    }
     return $self;
 }
+
+sub _rp_keys { qw(redirect_uris post_logout_redirect_uris backchannel_logout_uri) }
 
 sub name { $_[0]{name} }
 
@@ -381,6 +395,10 @@ sub _launch {
     $self->{log_offset} = -s $log // 0;
     my @cmd = (OT::IdP::node(), $OT::IdP::SERVER, '--port', $self->{port}, '--state', $state);
     push @cmd, '--issuer', $self->{issuer} if $self->{issuer};
+    push @cmd, map { ('--redirect-uri', $_) } @{ $self->{redirect_uris} || [] };
+    push @cmd, map { ('--post-logout-redirect-uri', $_) } @{ $self->{post_logout_redirect_uris} || [] };
+    push @cmd, '--backchannel-logout-uri', $self->{backchannel_logout_uri}
+        if $self->{backchannel_logout_uri};
     my $pid = fork // croak "fork: $!";
     if (!$pid) {
         open STDIN, '<', '/dev/null';
@@ -472,7 +490,10 @@ sub stop_all {
 # When node or its packages are missing, the URLs point where nothing listens
 # so that httpd still starts and the rest of the suite runs; the provider tests
 # then fail with the reason.
+#   start_all(rp => { redirect_uris => [...], post_logout_redirect_uris => [...],
+#                     backchannel_logout_uri => URL })   for the fixtures with rp => 1
 sub start_all {
+    my (%opt) = @_;
     stop_all();
     make_path($STATE);
     unlink env_file();
@@ -501,6 +522,13 @@ sub start_all {
                 $o->{port} = _free_port();
                 $o->{issuer} = "http://127.0.0.1:$o->{port}$f->{path}";
                 $o->{issuer_path} = $f->{path};
+            }
+            unlink rp_file($f->{name});
+            if ($f->{rp} && $opt{rp}) {
+                $o->{$_} = $opt{rp}{$_} for grep { defined $opt{rp}{$_} } _rp_keys();
+                require JSON::PP;
+                _write_file(rp_file($f->{name}),
+                            JSON::PP->new->canonical->encode({ map { $_ => $o->{$_} } _rp_keys() }));
             }
             if ($f->{keys_from}) {
                 my $from = catfile(state_dir($f->{keys_from}), 'keys.json');
