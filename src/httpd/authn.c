@@ -140,8 +140,8 @@ static ot_status_t validate(request_rec *r, const ot_dir_conf_t *dc,
      * JWT verified locally (it would skip the revocation check), nor the
      * other way round. */
     if (store) {
-        rv = ot_token_cache_get(store, r->pool, compact, policy, now, token,
-                                detail);
+        rv = ot_token_cache_get(store, runtime->memo, r->pool, compact, policy,
+                                now, token, detail);
         if (rv != OT_ERR_NOT_FOUND
             && (rv != OT_OK
                 || introspected == !strcmp((*token)->alg, "introspection"))) {
@@ -155,7 +155,8 @@ static ot_status_t validate(request_rec *r, const ot_dir_conf_t *dc,
     /* A JWT is kept until its exp; an introspection answer for at most
      * OAuthTokenIntrospectionCacheTTL (0: not at all). */
     if (rv == OT_OK && store && !(introspected && ttl == 0)) {
-        ot_token_cache_put(store, r->pool, compact, *token, now, ttl);
+        ot_token_cache_put(store, runtime->memo, r->pool, compact, *token, now,
+                           ttl);
     }
     return rv;
 }

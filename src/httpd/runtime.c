@@ -14,6 +14,10 @@ APLOG_USE_MODULE(oauth_token);
 
 #define DEFAULT_CACHE_SIZE 4194304
 
+/* Validated tokens each process keeps parsed in front of the socache: a
+ * few MB per process at most, whatever the traffic. */
+#define MEMO_CAPACITY 2048
+
 static ot_server_conf_t *server_conf(server_rec *s)
 {
     return ap_get_module_config(s->module_config, &oauth_token_module);
@@ -142,6 +146,9 @@ void ot_runtime_child_init(apr_pool_t *pchild, server_rec *s)
     curl.total_timeout_ms = value_or(pc->total_timeout, 5000);
     curl.ca_file = pc->ca_file;
     curl.user_agent = "mod_oauth_token";
+    if (ot_token_memo_create(pchild, MEMO_CAPACITY, &runtime->memo) != OT_OK) {
+        runtime->memo = NULL;
+    }
     if (ot_curl_fetcher_create(pchild, &curl, &runtime->fetcher) != OT_OK
         || ot_provider_create(pchild, &runtime->cache->store, runtime->fetcher,
                               &options, &runtime->provider)

@@ -10,12 +10,14 @@
 #include "fetch/fetch.h"
 #include "fetch/provider.h"
 #include "httpd/socache.h"
+#include "token/cache.h"
 
 typedef struct ot_runtime_t {
     ot_socache_t *cache;     /* post_config */
     ot_socache_t *sessions;  /* OAuthTokenSessionStore, or the cache */
     ot_fetcher_t *fetcher;   /* child_init */
     ot_provider_t *provider; /* child_init */
+    ot_token_memo_t *memo;   /* child_init: validated tokens, this process */
 } ot_runtime_t;
 
 int ot_runtime_pre_config(apr_pool_t *pconf, apr_pool_t *plog,

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 
+#include "util/crypto.h"
 #include "util/json.h"
 #include "token/cache.h"
 
@@ -65,13 +67,13 @@ static char *dump(apr_pool_t *p, json_t *j)
     return copy;
 }
 
-/* The record's first line: what the hit is re-checked against. */
-static char *meta_text(apr_pool_t *p, const ot_access_token_t *token)
+/* The record's first line: what the hit is re-checked against, and until
+ * when it may be reused. */
+static json_t *meta_of(const ot_access_token_t *token, apr_int64_t until)
 {
-    json_t *meta = json_pack("{s:i, s:s, s:s}", "v", RECORD_VERSION, "iss",
-                             token->issuer->issuer, "alg", token->alg);
-    char *text;
-
+    json_t *meta = json_pack("{s:i, s:s, s:s, s:I}", "v", RECORD_VERSION, "iss",
+                             token->issuer->issuer, "alg", token->alg, "u",
+                             (json_int_t)until);
     if (meta == NULL) {
         return NULL;
     }
@@ -81,19 +83,118 @@ static char *meta_text(apr_pool_t *p, const ot_access_token_t *token)
     if (token->typ != NULL) {
         json_object_set_new(meta, "typ", json_string(token->typ));
     }
-    text = dump(p, meta);
-    json_decref(meta);
-    return text;
+    return meta;
 }
 
-ot_status_t ot_token_cache_put(const ot_store_t *store, apr_pool_t *p,
-                               const char *compact,
+/* ---- the per-process memo ---- */
+
+typedef struct memo_entry_t {
+    unsigned char digest[OT_SHA256_LEN];
+    json_t *meta; /* NULL: empty slot */
+    json_t *claims;
+    apr_int64_t until;
+} memo_entry_t;
+
+struct ot_token_memo_t {
+    apr_thread_mutex_t *mutex;
+    memo_entry_t *entries;
+    apr_size_t capacity;
+};
+
+static apr_status_t memo_clear(void *data)
+{
+    ot_token_memo_t *memo = data;
+    apr_size_t i;
+
+    for (i = 0; i < memo->capacity; i++) {
+        json_decref(memo->entries[i].meta);
+        json_decref(memo->entries[i].claims);
+        memo->entries[i].meta = memo->entries[i].claims = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+ot_status_t ot_token_memo_create(apr_pool_t *p, apr_size_t capacity,
+                                 ot_token_memo_t **out)
+{
+    ot_token_memo_t *memo = apr_pcalloc(p, sizeof(*memo));
+
+    if (capacity == 0
+        || apr_thread_mutex_create(&memo->mutex, APR_THREAD_MUTEX_DEFAULT, p)
+               != APR_SUCCESS) {
+        return OT_ERR_INTERNAL;
+    }
+    memo->capacity = capacity;
+    memo->entries = apr_pcalloc(p, capacity * sizeof(*memo->entries));
+    apr_pool_cleanup_register(p, memo, memo_clear, apr_pool_cleanup_null);
+    *out = memo;
+    return OT_OK;
+}
+
+static memo_entry_t *memo_slot(ot_token_memo_t *memo,
+                               const unsigned char *digest)
+{
+    apr_size_t index = ((apr_size_t)digest[0] << 24 | digest[1] << 16
+                        | digest[2] << 8 | digest[3])
+                       % memo->capacity;
+
+    return &memo->entries[index];
+}
+
+/* Keeps (meta, claims) for the token of digest; the memo takes a
+ * reference of each, and drops those of whatever the slot held. */
+static void memo_put(ot_token_memo_t *memo, const unsigned char *digest,
+                     json_t *meta, json_t *claims, apr_int64_t until)
+{
+    memo_entry_t *slot = memo_slot(memo, digest);
+    json_t *old_meta, *old_claims;
+
+    apr_thread_mutex_lock(memo->mutex);
+    old_meta = slot->meta;
+    old_claims = slot->claims;
+    memcpy(slot->digest, digest, OT_SHA256_LEN);
+    slot->meta = json_incref(meta);
+    slot->claims = json_incref(claims);
+    slot->until = until;
+    apr_thread_mutex_unlock(memo->mutex);
+    json_decref(old_meta);
+    json_decref(old_claims);
+}
+
+/* The memo's (meta, claims) for digest at now, each with a reference owned
+ * by p; 0 when it has none. */
+static int memo_get(ot_token_memo_t *memo, apr_pool_t *p,
+                    const unsigned char *digest, apr_int64_t now, json_t **meta,
+                    json_t **claims)
+{
+    memo_entry_t *slot = memo_slot(memo, digest);
+    int found;
+
+    apr_thread_mutex_lock(memo->mutex);
+    found = slot->meta && slot->until > now
+            && !memcmp(slot->digest, digest, OT_SHA256_LEN);
+    if (found) {
+        *meta = json_incref(slot->meta);
+        *claims = json_incref(slot->claims);
+    }
+    apr_thread_mutex_unlock(memo->mutex);
+    if (found) {
+        ot_json_pool_own(p, *meta);
+        ot_json_pool_own(p, *claims);
+    }
+    return found;
+}
+
+ot_status_t ot_token_cache_put(const ot_store_t *store, ot_token_memo_t *memo,
+                               apr_pool_t *p, const char *compact,
                                const ot_access_token_t *token, apr_int64_t now,
                                apr_int64_t max_ttl)
 {
-    const char *meta, *claims, *record;
+    unsigned char digest[OT_SHA256_LEN];
+    const char *meta_line, *claims, *record;
     apr_int64_t until;
     apr_size_t len;
+    json_t *meta;
 
     if (store == NULL || compact == NULL || token == NULL
         || token->issuer == NULL || token->issuer->issuer == NULL
@@ -104,12 +205,20 @@ ot_status_t ot_token_cache_put(const ot_store_t *store, apr_pool_t *p,
     if (until == 0) {
         return OT_ERR_EXPIRED;
     }
-    meta = meta_text(p, token);
-    claims = dump(p, token->claims);
-    if (meta == NULL || claims == NULL) {
+    meta = meta_of(token, until);
+    if (meta == NULL) {
         return OT_ERR_INTERNAL;
     }
-    record = apr_pstrcat(p, meta, "\n", claims, NULL);
+    ot_json_pool_own(p, meta);
+    if (memo != NULL && ot_sha256(compact, strlen(compact), digest) == OT_OK) {
+        memo_put(memo, digest, meta, token->claims, until);
+    }
+    meta_line = dump(p, meta);
+    claims = dump(p, token->claims);
+    if (meta_line == NULL || claims == NULL) {
+        return OT_ERR_INTERNAL;
+    }
+    record = apr_pstrcat(p, meta_line, "\n", claims, NULL);
     len = strlen(record);
     if (store->max_value_len > 0 && len > store->max_value_len) {
         return OT_ERR_TOO_LARGE;
@@ -120,10 +229,12 @@ ot_status_t ot_token_cache_put(const ot_store_t *store, apr_pool_t *p,
 }
 
 typedef struct record_t {
+    json_t *meta;
     const char *iss;
     const char *alg;
     const char *kid;
     const char *typ;
+    apr_int64_t until; /* 0 when the record does not say */
     json_t *claims;
 } record_t;
 
@@ -136,6 +247,22 @@ static int optional_string(json_t *meta, const char *key, const char **out)
     return j == NULL || json_is_string(j);
 }
 
+/* 1 when meta describes a record of this version. */
+static int read_meta(json_t *meta, record_t *rec)
+{
+    json_t *v = json_object_get(meta, "v");
+    json_t *u = json_object_get(meta, "u");
+
+    rec->meta = meta;
+    rec->iss = ot_json_string(meta, "iss");
+    rec->alg = ot_json_string(meta, "alg");
+    rec->until = json_is_integer(u) ? json_integer_value(u) : 0;
+    return json_is_integer(v) && json_integer_value(v) == RECORD_VERSION
+           && rec->iss != NULL && rec->alg != NULL
+           && optional_string(meta, "kid", &rec->kid)
+           && optional_string(meta, "typ", &rec->typ);
+}
+
 /* 1 when value holds a record of this version. Anything else (another
  * version, a truncated or damaged value) is treated as never written. */
 static int parse_record(apr_pool_t *p, const unsigned char *value,
@@ -144,7 +271,7 @@ static int parse_record(apr_pool_t *p, const unsigned char *value,
     const char *text = (const char *)value;
     const char *nl = memchr(text, '\n', len);
     apr_size_t meta_len;
-    json_t *meta, *v;
+    json_t *meta;
 
     if (nl == NULL) {
         return 0;
@@ -156,13 +283,35 @@ static int parse_record(apr_pool_t *p, const unsigned char *value,
                != OT_OK) {
         return 0;
     }
-    v = json_object_get(meta, "v");
-    rec->iss = ot_json_string(meta, "iss");
-    rec->alg = ot_json_string(meta, "alg");
-    return json_is_integer(v) && json_integer_value(v) == RECORD_VERSION
-           && rec->iss != NULL && rec->alg != NULL
-           && optional_string(meta, "kid", &rec->kid)
-           && optional_string(meta, "typ", &rec->typ);
+    return read_meta(meta, rec);
+}
+
+/* The record of compact: from the memo, else from the store (and then
+ * kept in the memo, when the record says until when). */
+static int find_record(const ot_store_t *store, ot_token_memo_t *memo,
+                       apr_pool_t *p, const char *compact, apr_int64_t now,
+                       record_t *rec)
+{
+    unsigned char digest[OT_SHA256_LEN];
+    unsigned char *value = NULL;
+    apr_size_t len = 0;
+    int hashed =
+        memo != NULL && ot_sha256(compact, strlen(compact), digest) == OT_OK;
+    json_t *meta;
+
+    if (hashed && memo_get(memo, p, digest, now, &meta, &rec->claims)) {
+        return read_meta(meta, rec);
+    }
+    /* A store that fails is a miss: the cache may only save work, never
+     * refuse a token that validation would accept. */
+    if (ot_store_get(store, p, CACHE_NS, compact, &value, &len) != OT_OK
+        || value == NULL || !parse_record(p, value, len, rec)) {
+        return 0;
+    }
+    if (hashed && rec->until > now) {
+        memo_put(memo, digest, rec->meta, rec->claims, rec->until);
+    }
+    return 1;
 }
 
 /* What this location's policy says of how the token was verified; the
@@ -197,8 +346,8 @@ static ot_status_t check_origin(const ot_access_policy_t *policy,
     return OT_OK;
 }
 
-ot_status_t ot_token_cache_get(const ot_store_t *store, apr_pool_t *p,
-                               const char *compact,
+ot_status_t ot_token_cache_get(const ot_store_t *store, ot_token_memo_t *memo,
+                               apr_pool_t *p, const char *compact,
                                const ot_access_policy_t *policy,
                                apr_int64_t now, ot_access_token_t **out,
                                const char **detail)
@@ -206,8 +355,6 @@ ot_status_t ot_token_cache_get(const ot_store_t *store, apr_pool_t *p,
     const ot_issuer_t *issuer;
     const ot_alg_t *alg;
     ot_access_token_t *tok;
-    unsigned char *value = NULL;
-    apr_size_t len = 0;
     record_t rec;
     ot_status_t rv;
 
@@ -220,15 +367,9 @@ ot_status_t ot_token_cache_get(const ot_store_t *store, apr_pool_t *p,
     if (policy == NULL) {
         FAIL(OT_ERR_INTERNAL, "no access-token policy");
     }
-    /* A store that fails is a miss: the cache may only save work, never
-     * refuse a token that validation would accept. */
-    if (store == NULL || compact == NULL
-        || ot_store_get(store, p, CACHE_NS, compact, &value, &len) != OT_OK
-        || value == NULL) {
-        return OT_ERR_NOT_FOUND;
-    }
     memset(&rec, 0, sizeof(rec));
-    if (!parse_record(p, value, len, &rec)) {
+    if (store == NULL || compact == NULL
+        || !find_record(store, memo, p, compact, now, &rec)) {
         return OT_ERR_NOT_FOUND;
     }
     rv = check_origin(policy, &rec, &issuer, &alg, detail);

@@ -265,7 +265,7 @@ static int get(const ot_access_policy_t *pol, apr_int64_t now, ot_status_t want,
 
     last_token = NULL;
     last_detail = NULL;
-    rv = ot_token_cache_get(&store, pool, TOKEN, pol, now, &last_token,
+    rv = ot_token_cache_get(&store, NULL, pool, TOKEN, pol, now, &last_token,
                             &last_detail);
     pass = rv == want
            && (rv == OT_OK
@@ -284,7 +284,7 @@ static int get(const ot_access_policy_t *pol, apr_int64_t now, ot_status_t want,
 static int put(const ot_access_token_t *tok, apr_int64_t max_ttl,
                ot_status_t want, const char *name)
 {
-    return is_int(ot_token_cache_put(&store, pool, TOKEN, tok, NOW, max_ttl),
+    return is_int(ot_token_cache_put(&store, NULL, pool, TOKEN, tok, NOW, max_ttl),
                   want, "%s", name);
 }
 
@@ -454,7 +454,7 @@ static void test_expiry(void)
                    "at+jwt"),
         0, OT_OK, "put a token expiring soon");
     is_int(ot_token_cache_put(
-               &store, pool, TOKEN,
+               &store, NULL, pool, TOKEN,
                jwt_result(with(base_claims(), "exp", json_integer(NOW + 30)),
                           "at+jwt"),
                NOW + 30, 0),
@@ -611,15 +611,89 @@ static void test_limits(void)
     put(tok, 0, OT_OK, "a store without a stated limit takes it");
 
     reset();
-    is_int(ot_token_cache_put(&store, pool, TOKEN, NULL, NOW, 0),
+    is_int(ot_token_cache_put(&store, NULL, pool, TOKEN, NULL, NOW, 0),
            OT_ERR_INTERNAL, "put without a token");
-    is_int(ot_token_cache_put(NULL, pool, TOKEN,
+    is_int(ot_token_cache_put(NULL, NULL, pool, TOKEN,
                               jwt_result(base_claims(), "at+jwt"), NOW, 0),
            OT_ERR_INTERNAL, "put without a store");
-    is_int(ot_token_cache_get(NULL, pool, TOKEN, location(), NOW, NULL, NULL),
+    is_int(ot_token_cache_get(NULL, NULL, pool, TOKEN, location(), NOW, NULL,
+                              NULL),
            OT_ERR_NOT_FOUND, "get without a store: a miss");
-    is_int(ot_token_cache_get(&store, pool, TOKEN, NULL, NOW, NULL, NULL),
+    is_int(ot_token_cache_get(&store, NULL, pool, TOKEN, NULL, NOW, NULL, NULL),
            OT_ERR_INTERNAL, "get without a policy");
+}
+
+/* The per-process memo in front of the store. */
+static ot_status_t memo_get(ot_token_memo_t *memo, const char *token,
+                            const ot_access_policy_t *pol, apr_int64_t now)
+{
+    ot_access_token_t *tok = NULL;
+    const char *detail = NULL;
+
+    return ot_token_cache_get(&store, memo, pool, token, pol, now, &tok,
+                              &detail);
+}
+
+static void test_memo(void)
+{
+    ot_token_memo_t *memo = NULL, *tiny = NULL;
+    ot_access_policy_t *pol;
+    ot_access_token_t *tok = NULL;
+    const char *detail = NULL;
+
+    ok(ot_token_memo_create(pool, 64, &memo) == OT_OK && memo,
+       "memo: created");
+    is_int(ot_token_memo_create(pool, 0, &tiny), OT_ERR_INTERNAL,
+           "memo: capacity 0 refused");
+
+    reset();
+    is_int(ot_token_cache_put(&store, memo, pool, TOKEN,
+                              jwt_result(base_claims(), "at+jwt"), NOW, 0),
+           OT_OK, "memo: put through the memo");
+    reset(); /* the store forgets: only the memo knows the token now */
+    is_int(memo_get(memo, TOKEN, location(), NOW), OT_OK,
+           "memo: a hit without the store");
+    ok(ot_token_cache_get(&store, memo, pool, TOKEN, location(), NOW, &tok,
+                          &detail)
+               == OT_OK
+           && tok && !strcmp(tok->subject, "alice") && tok->kid
+           && !strcmp(tok->kid, "rsa-a"),
+       "memo: the hit carries subject and kid");
+    pol = location();
+    pol->audiences = strings(AUD_OTHER, NULL);
+    is_int(memo_get(memo, TOKEN, pol, NOW), OT_ERR_AUDIENCE,
+           "memo: a hit is re-checked against the asking location");
+    pol = location();
+    pol->accept_types = strings("JWT", NULL);
+    is_int(memo_get(memo, TOKEN, pol, NOW), OT_ERR_TYP,
+           "memo: typ re-checked on a hit");
+    is_int(memo_get(memo, TOKEN, location(), NOW + 601), OT_ERR_NOT_FOUND,
+           "memo: nothing past the record's lifetime");
+    is_int(memo_get(memo, "another.token.value", location(), NOW),
+           OT_ERR_NOT_FOUND, "memo: another token misses");
+
+    /* A record read from the store is kept in the memo. */
+    ot_token_memo_create(pool, 64, &memo);
+    reset();
+    put(jwt_result(base_claims(), "at+jwt"), 0, OT_OK, "memo: put (store only)");
+    is_int(memo_get(memo, TOKEN, location(), NOW), OT_OK,
+           "memo: first get from the store");
+    reset();
+    is_int(memo_get(memo, TOKEN, location(), NOW), OT_OK,
+           "memo: the second from the memo");
+
+    /* Bounded: one slot, a second token takes it. */
+    ot_token_memo_create(pool, 1, &tiny);
+    reset();
+    ot_token_cache_put(&store, tiny, pool, TOKEN,
+                       jwt_result(base_claims(), "at+jwt"), NOW, 0);
+    ot_token_cache_put(&store, tiny, pool, "other.compact.token",
+                       jwt_result(base_claims(), "at+jwt"), NOW, 0);
+    reset();
+    is_int(memo_get(tiny, "other.compact.token", location(), NOW), OT_OK,
+           "memo: the newest token of a slot is kept");
+    is_int(memo_get(tiny, TOKEN, location(), NOW), OT_ERR_NOT_FOUND,
+           "memo: the one it displaced is gone (bounded)");
 }
 
 int main(int argc, const char *const *argv)
@@ -633,6 +707,7 @@ int main(int argc, const char *const *argv)
     test_introspection_results();
     test_damaged_records();
     test_limits();
+    test_memo();
 
     apr_pool_destroy(pool);
     apr_terminate();
