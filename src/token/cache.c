@@ -11,7 +11,6 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
-#include "util/crypto.h"
 #include "util/json.h"
 #include "token/cache.h"
 
@@ -88,9 +87,12 @@ static json_t *meta_of(const ot_access_token_t *token, apr_int64_t until)
 
 /* ---- the per-process memo ---- */
 
+/* Slots are found by a cheap hash of the token and confirmed by comparing
+ * the whole token: a hit costs no SHA-256, and only tokens that passed
+ * validation ever enter, so colliding on purpose gains nothing. */
 typedef struct memo_entry_t {
-    unsigned char digest[OT_SHA256_LEN];
-    json_t *meta; /* NULL: empty slot */
+    json_t *token;  /* the compact token as a JSON string; NULL: empty */
+    json_t *meta;
     json_t *claims;
     apr_int64_t until;
 } memo_entry_t;
@@ -107,9 +109,10 @@ static apr_status_t memo_clear(void *data)
     apr_size_t i;
 
     for (i = 0; i < memo->capacity; i++) {
+        json_decref(memo->entries[i].token);
         json_decref(memo->entries[i].meta);
         json_decref(memo->entries[i].claims);
-        memo->entries[i].meta = memo->entries[i].claims = NULL;
+        memset(&memo->entries[i], 0, sizeof(memo->entries[i]));
     }
     return APR_SUCCESS;
 }
@@ -131,48 +134,53 @@ ot_status_t ot_token_memo_create(apr_pool_t *p, apr_size_t capacity,
     return OT_OK;
 }
 
-static memo_entry_t *memo_slot(ot_token_memo_t *memo,
-                               const unsigned char *digest)
+/* FNV-1a: spreads tokens over the slots; the comparison decides. */
+static memo_entry_t *memo_slot(ot_token_memo_t *memo, const char *compact)
 {
-    apr_size_t index = ((apr_size_t)digest[0] << 24 | digest[1] << 16
-                        | digest[2] << 8 | digest[3])
-                       % memo->capacity;
+    apr_uint64_t hash = APR_UINT64_C(14695981039346656037);
+    const unsigned char *c;
 
-    return &memo->entries[index];
+    for (c = (const unsigned char *)compact; *c; c++) {
+        hash = (hash ^ *c) * APR_UINT64_C(1099511628211);
+    }
+    return &memo->entries[hash % memo->capacity];
 }
 
-/* Keeps (meta, claims) for the token of digest; the memo takes a
- * reference of each, and drops those of whatever the slot held. */
-static void memo_put(ot_token_memo_t *memo, const unsigned char *digest,
-                     json_t *meta, json_t *claims, apr_int64_t until)
+/* Keeps (meta, claims) for compact; the memo takes a reference of each,
+ * and drops those of whatever the slot held. */
+static void memo_put(ot_token_memo_t *memo, const char *compact, json_t *meta,
+                     json_t *claims, apr_int64_t until)
 {
-    memo_entry_t *slot = memo_slot(memo, digest);
-    json_t *old_meta, *old_claims;
+    memo_entry_t *slot = memo_slot(memo, compact);
+    json_t *token = json_string(compact);
+    memo_entry_t old;
 
+    if (token == NULL) {
+        return;
+    }
     apr_thread_mutex_lock(memo->mutex);
-    old_meta = slot->meta;
-    old_claims = slot->claims;
-    memcpy(slot->digest, digest, OT_SHA256_LEN);
+    old = *slot;
+    slot->token = token;
     slot->meta = json_incref(meta);
     slot->claims = json_incref(claims);
     slot->until = until;
     apr_thread_mutex_unlock(memo->mutex);
-    json_decref(old_meta);
-    json_decref(old_claims);
+    json_decref(old.token);
+    json_decref(old.meta);
+    json_decref(old.claims);
 }
 
-/* The memo's (meta, claims) for digest at now, each with a reference owned
- * by p; 0 when it has none. */
-static int memo_get(ot_token_memo_t *memo, apr_pool_t *p,
-                    const unsigned char *digest, apr_int64_t now, json_t **meta,
-                    json_t **claims)
+/* The memo's (meta, claims) for compact at now, each with a reference
+ * owned by p; 0 when it has none. */
+static int memo_get(ot_token_memo_t *memo, apr_pool_t *p, const char *compact,
+                    apr_int64_t now, json_t **meta, json_t **claims)
 {
-    memo_entry_t *slot = memo_slot(memo, digest);
+    memo_entry_t *slot = memo_slot(memo, compact);
     int found;
 
     apr_thread_mutex_lock(memo->mutex);
-    found = slot->meta && slot->until > now
-            && !memcmp(slot->digest, digest, OT_SHA256_LEN);
+    found = slot->token && slot->until > now
+            && !strcmp(json_string_value(slot->token), compact);
     if (found) {
         *meta = json_incref(slot->meta);
         *claims = json_incref(slot->claims);
@@ -190,7 +198,6 @@ ot_status_t ot_token_cache_put(const ot_store_t *store, ot_token_memo_t *memo,
                                const ot_access_token_t *token, apr_int64_t now,
                                apr_int64_t max_ttl)
 {
-    unsigned char digest[OT_SHA256_LEN];
     const char *meta_line, *claims, *record;
     apr_int64_t until;
     apr_size_t len;
@@ -210,8 +217,8 @@ ot_status_t ot_token_cache_put(const ot_store_t *store, ot_token_memo_t *memo,
         return OT_ERR_INTERNAL;
     }
     ot_json_pool_own(p, meta);
-    if (memo != NULL && ot_sha256(compact, strlen(compact), digest) == OT_OK) {
-        memo_put(memo, digest, meta, token->claims, until);
+    if (memo != NULL) {
+        memo_put(memo, compact, meta, token->claims, until);
     }
     meta_line = dump(p, meta);
     claims = dump(p, token->claims);
@@ -292,14 +299,11 @@ static int find_record(const ot_store_t *store, ot_token_memo_t *memo,
                        apr_pool_t *p, const char *compact, apr_int64_t now,
                        record_t *rec)
 {
-    unsigned char digest[OT_SHA256_LEN];
     unsigned char *value = NULL;
     apr_size_t len = 0;
-    int hashed =
-        memo != NULL && ot_sha256(compact, strlen(compact), digest) == OT_OK;
     json_t *meta;
 
-    if (hashed && memo_get(memo, p, digest, now, &meta, &rec->claims)) {
+    if (memo && memo_get(memo, p, compact, now, &meta, &rec->claims)) {
         return read_meta(meta, rec);
     }
     /* A store that fails is a miss: the cache may only save work, never
@@ -308,8 +312,8 @@ static int find_record(const ot_store_t *store, ot_token_memo_t *memo,
         || value == NULL || !parse_record(p, value, len, rec)) {
         return 0;
     }
-    if (hashed && rec->until > now) {
-        memo_put(memo, digest, rec->meta, rec->claims, rec->until);
+    if (memo && rec->until > now) {
+        memo_put(memo, compact, rec->meta, rec->claims, rec->until);
     }
     return 1;
 }

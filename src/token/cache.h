@@ -16,8 +16,8 @@
 #include "token/access.h"
 
 /* A per-process memory in front of the store: the parsed records of
- * recently seen tokens, at most capacity of them (a direct-mapped table on
- * the token's SHA-256, so it never grows), so that a hit costs neither a
+ * recently seen tokens, at most capacity of them (a direct-mapped table, so it
+ * never grows), so that a hit costs neither a
  * store access nor any JSON parsing. Safe for many threads; the policy
  * re-check runs on every hit as for the store's. */
 typedef struct ot_token_memo_t ot_token_memo_t;
