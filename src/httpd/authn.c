@@ -208,6 +208,13 @@ int ot_authn_bearer(request_rec *r)
     return OK;
 }
 
+static int state_token_is(request_rec *r, const ot_access_token_t *token)
+{
+    const ot_request_t *state = ot_request_state(r, 0);
+
+    return state && state->token == token;
+}
+
 /* Runs for main requests, subrequests and internal redirects alike (unlike
  * header_parser), and after authentication, which a redirect or subrequest
  * with the same configuration skips: the token then comes from the request
@@ -225,7 +232,10 @@ int ot_authn_fixups(request_rec *r)
             APR_ARRAY_IDX(dc->pass_claims, i, ot_pass_claim_t).header);
     }
     if (token) {
-        publish_env(r, token);
+        /* Authentication of this very request published them already. */
+        if (!state_token_is(r, token)) {
+            publish_env(r, token);
+        }
         pass_claims(r, dc, token);
     }
     /* A local ErrorDocument 403 is an internal redirect: the error
