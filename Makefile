@@ -3,6 +3,7 @@
 #   make            build the module, the core library and oauth-token-check
 #   make test       C unit tests of the core, then the Apache::Test suite
 #   make demo       start a throw-away httpd protecting /api on 127.0.0.1
+#   make bench      benchmark against no auth and the other modules (bench/README.md)
 #   make install    install the module through apxs
 #   make sanitize   core unit tests under AddressSanitizer + UBSan
 #   make WERROR=1   warnings are errors (CI)
@@ -35,7 +36,7 @@ UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%)
 MODULE   := $(B)/mod_oauth_token.so
 CHECKER  := $(B)/oauth-token-check
 
-.PHONY: all test unit httpd-test demo install sanitize clean distclean
+.PHONY: all test unit httpd-test demo bench install sanitize clean distclean
 all: $(MODULE) $(CHECKER)
 
 config.mk: configure.ac config.mk.in scripts/install-deps
@@ -80,6 +81,9 @@ sanitize:
 
 demo: $(MODULE) node_modules/.package-lock.json
 	scripts/demo $(HTTPD) $(HTTPD_LIBEXECDIR)
+
+bench: $(MODULE) node_modules/.package-lock.json
+	bench/run $(HTTPD) $(HTTPD_LIBEXECDIR)
 
 install: $(MODULE)
 	$(APXS) -i -n oauth_token $(MODULE)
