@@ -205,37 +205,14 @@ static const ot_issuer_t *find_issuer(const ot_access_policy_t *policy,
         return (status);                                                       \
     } while (0)
 
-/* The latest NumericDate claims.c accepts (9999-12-31T23:59:59Z). */
-#define FAR_FUTURE APR_INT64_C(253402300799)
 
 /* RFC 7662 makes exp optional in an introspection answer (the cache TTL
- * then bounds reuse), but nbf and iat, when given, deserve the same checks
- * as a JWT's: an exp that never passes stands in for the absent one. */
+ * then bounds reuse); nbf and iat, when given, are checked all the same. */
 static ot_status_t check_times(json_t *claims, apr_int64_t now,
                                apr_int64_t skew, int exp_optional)
 {
-    static const char *const others[] = {"nbf", "iat"};
-    json_t *stand_in;
-    ot_status_t rv;
-    apr_size_t i;
-
-    if (!exp_optional || json_object_get(claims, "exp") != NULL) {
-        return ot_claims_check_times(claims, now, skew);
-    }
-    stand_in = json_pack("{s:I}", "exp", (json_int_t)FAR_FUTURE);
-    if (stand_in == NULL) {
-        return OT_ERR_INTERNAL;
-    }
-    for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-        json_t *v = json_object_get(claims, others[i]);
-
-        if (v != NULL) {
-            json_object_set(stand_in, others[i], v);
-        }
-    }
-    rv = ot_claims_check_times(stand_in, now, skew);
-    json_decref(stand_in);
-    return rv;
+    return exp_optional ? ot_claims_check_times_exp_optional(claims, now, skew)
+                        : ot_claims_check_times(claims, now, skew);
 }
 
 /* RFC 7662 token_type is free-form; RFC 8693 type URIs and the plain names

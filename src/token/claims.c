@@ -229,3 +229,31 @@ int ot_claims_match(json_t *claims, const char *path, const char *value)
     }
     return scalar_matches(j, value);
 }
+
+ot_status_t ot_claims_check_times_exp_optional(json_t *claims,
+                                               apr_int64_t now,
+                                               apr_int64_t skew)
+{
+    static const char *const others[] = {"nbf", "iat"};
+    json_t *stand_in;
+    ot_status_t rv;
+    apr_size_t i;
+
+    if (json_object_get(claims, "exp") != NULL) {
+        return ot_claims_check_times(claims, now, skew);
+    }
+    stand_in = json_pack("{s:I}", "exp", (json_int_t)OT_MAX_NUMERIC_DATE);
+    if (stand_in == NULL) {
+        return OT_ERR_INTERNAL;
+    }
+    for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        json_t *v = json_object_get(claims, others[i]);
+
+        if (v != NULL) {
+            json_object_set(stand_in, others[i], v);
+        }
+    }
+    rv = ot_claims_check_times(stand_in, now, skew);
+    json_decref(stand_in);
+    return rv;
+}

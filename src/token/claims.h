@@ -25,6 +25,13 @@ ot_status_t ot_claims_check_audience(json_t *claims,
 ot_status_t ot_claims_check_times(json_t *claims, apr_int64_t now,
                                   apr_int64_t skew);
 
+/* As ot_claims_check_times for a token whose exp may be absent (an RFC
+ * 7662 answer, a logout token): without exp, nbf and iat are still
+ * checked, against an exp that never passes. */
+ot_status_t ot_claims_check_times_exp_optional(json_t *claims,
+                                               apr_int64_t now,
+                                               apr_int64_t skew);
+
 /* A NumericDate claim as whole seconds; 0 when absent or not a number. */
 apr_int64_t ot_claims_time(json_t *claims, const char *name);
 
