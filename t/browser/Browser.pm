@@ -3,7 +3,7 @@ package OT::Browser;
 # loopback only) from Perl tests and get its JSON report back.
 #
 #   BEGIN { require "$FindBin::Bin/browser/Browser.pm" }     # from a t/*.t file
-#   plan skip_all => $why if my $why = OT::Browser::unavailable();
+#   BAIL_OUT($why) if my $why = OT::Browser::unavailable();  # a failure, never a skip
 #   my $r = OT::Browser::run_script([
 #       { goto  => "$app/private/page" },                      # -> the provider's login page
 #       { login => { username => 'alice', password => 'alice-password' } },
@@ -39,7 +39,7 @@ my $json = JSON::PP->new->canonical->utf8;
 sub node     { $ENV{NODE} || 'node' }
 sub chromium { $ENV{OT_CHROMIUM} || '/usr/bin/chromium' }
 
-# undef when browser tests can run here, else why not (for a skip message).
+# undef when browser tests can run here, else why not (for the failure message).
 sub unavailable {
     my $node = node();
     chomp(my $v = `$node --version 2>/dev/null` // '');
