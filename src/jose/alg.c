@@ -28,6 +28,18 @@ static const ot_alg_t algs[] = {
 
 #define ALG_COUNT (sizeof(algs) / sizeof(algs[0]))
 
+typedef char alg_count_matches_header[ALG_COUNT == OT_ALG_COUNT ? 1 : -1];
+
+unsigned int ot_alg_index(const ot_alg_t *alg)
+{
+    return (unsigned int)(alg - algs);
+}
+
+const ot_alg_t *ot_alg_at(unsigned int index)
+{
+    return index < ALG_COUNT ? &algs[index] : NULL;
+}
+
 const ot_alg_t *ot_alg_by_name(const char *name)
 {
     size_t i;

@@ -33,11 +33,19 @@ typedef struct ot_alg_t {
     unsigned int sig_len;   /* ECDSA: exact R||S length; HMAC: tag length */
 } ot_alg_t;
 
+/* How many algorithms the table holds; ot_alg_index() is below it. */
+#define OT_ALG_COUNT 13
+
 /* A set of algorithms, one bit each. */
 typedef unsigned int ot_alg_set_t;
 
 /* NULL for an unknown name and for "none". Case-sensitive, as in RFC 7515. */
 const ot_alg_t *ot_alg_by_name(const char *name);
+
+/* The algorithm's position in the table, 0 .. OT_ALG_COUNT - 1, and the
+ * algorithm at a position (NULL past the end). */
+unsigned int ot_alg_index(const ot_alg_t *alg);
+const ot_alg_t *ot_alg_at(unsigned int index);
 
 /* RS256 PS256 ES256 EdDSA: the default allow-list. */
 ot_alg_set_t ot_alg_default_set(void);

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
 
 #include "jose/jwk.h"
 #include "util/b64url.h"
@@ -50,6 +51,18 @@ static ot_status_t jwk_refuse(const char **why, const char *reason)
 static apr_status_t jwk_pkey_cleanup(void *data)
 {
     EVP_PKEY_free((EVP_PKEY *)data);
+    return APR_SUCCESS;
+}
+
+static apr_status_t jwk_verifiers_cleanup(void *data)
+{
+    ot_jwk_t *key = data;
+    unsigned int i;
+
+    for (i = 0; i < OT_ALG_COUNT; i++) {
+        EVP_PKEY_CTX_free(key->verifiers[i].ctx);
+        EVP_MD_free(key->verifiers[i].md);
+    }
     return APR_SUCCESS;
 }
 
@@ -336,6 +349,53 @@ static ot_status_t jwk_material(apr_pool_t *p, json_t *jwk, ot_jwk_t *key,
     return jwk_refuse(why, "key type not supported");
 }
 
+/* The hash is computed apart (EVP_Digest) and the context verifies it:
+ * RSA and ECDSA only, since EdDSA signs the message itself. */
+static int jwk_verifier_init(ot_jwk_verifier_t *v, EVP_PKEY *pkey,
+                             const ot_alg_t *alg)
+{
+    v->md = EVP_MD_fetch(NULL, alg->digest, NULL);
+    v->ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    if (v->md == NULL || v->ctx == NULL || EVP_PKEY_verify_init(v->ctx) != 1
+        || EVP_PKEY_CTX_set_signature_md(v->ctx, v->md) != 1) {
+        return 0;
+    }
+    switch (alg->scheme) {
+    case OT_SIG_PKCS1:
+        return EVP_PKEY_CTX_set_rsa_padding(v->ctx, RSA_PKCS1_PADDING) == 1;
+    case OT_SIG_PSS:
+        /* RFC 7518 3.5: MGF1 with the same hash, and a salt exactly as
+         * long as the hash; no other length is accepted. */
+        return EVP_PKEY_CTX_set_rsa_padding(v->ctx, RSA_PKCS1_PSS_PADDING) == 1
+               && EVP_PKEY_CTX_set_rsa_mgf1_md(v->ctx, v->md) == 1
+               && EVP_PKEY_CTX_set_rsa_pss_saltlen(v->ctx,
+                                                   RSA_PSS_SALTLEN_DIGEST)
+                      == 1;
+    default:
+        return 1;
+    }
+}
+
+static ot_status_t jwk_prepare_verifiers(apr_pool_t *p, ot_jwk_t *key,
+                                         const char **why)
+{
+    unsigned int i;
+
+    apr_pool_cleanup_register(p, key, jwk_verifiers_cleanup,
+                              apr_pool_cleanup_null);
+    for (i = 0; i < OT_ALG_COUNT; i++) {
+        const ot_alg_t *alg = ot_alg_at(i);
+
+        if ((alg->scheme == OT_SIG_PKCS1 || alg->scheme == OT_SIG_PSS
+             || alg->scheme == OT_SIG_ECDSA)
+            && ot_jwk_fits_alg(key, alg)
+            && !jwk_verifier_init(&key->verifiers[i], key->pkey, alg)) {
+            return jwk_refuse(why, "verification cannot be set up");
+        }
+    }
+    return OT_OK;
+}
+
 ot_status_t ot_jwk_parse(apr_pool_t *p, json_t *jwk, ot_jwk_t **out,
                          const char **why)
 {
@@ -368,6 +428,10 @@ ot_status_t ot_jwk_parse(apr_pool_t *p, json_t *jwk, ot_jwk_t **out,
     if (key->pkey != NULL) {
         apr_pool_cleanup_register(p, key->pkey, jwk_pkey_cleanup,
                                   apr_pool_cleanup_null);
+        st = jwk_prepare_verifiers(p, key, why);
+        if (st != OT_OK) {
+            return st;
+        }
     }
     *out = key;
     return OT_OK;

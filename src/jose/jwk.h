@@ -12,6 +12,15 @@
 #include "ot.h"
 #include "jose/alg.h"
 
+/* Verification with one algorithm, set up when the key is parsed so that
+ * a request fetches nothing: the digest, and a context holding the key,
+ * padding and hash, which each verification duplicates (an OpenSSL
+ * context is not for several threads at once). */
+typedef struct ot_jwk_verifier_t {
+    EVP_MD *md;
+    EVP_PKEY_CTX *ctx;
+} ot_jwk_verifier_t;
+
 typedef struct ot_jwk_t {
     ot_kty_t kty;
     const char *kid;            /* NULL when the key has none */
@@ -20,6 +29,9 @@ typedef struct ot_jwk_t {
     EVP_PKEY *pkey;             /* RSA/EC/OKP public key; freed with the pool */
     const unsigned char *secret; /* oct */
     apr_size_t secret_len;
+    /* By ot_alg_index(), for the RSA and ECDSA algorithms the key fits;
+     * the others' are empty. */
+    ot_jwk_verifier_t verifiers[OT_ALG_COUNT];
 } ot_jwk_t;
 
 /* Parses a JWK object. Public keys only are kept (private members are

@@ -104,38 +104,52 @@ ot_status_t ot_jws_parse(apr_pool_t *p, const char *compact, ot_jws_t **out)
 
 /* Prepares mctx for one verification; digest NULL for EdDSA, which
  * hashes internally. */
-static int jws_verify_init(EVP_MD_CTX *mctx, EVP_PKEY *pkey, const char *digest,
-                           int pss)
-{
-    EVP_PKEY_CTX *pctx = NULL;
-
-    if (EVP_DigestVerifyInit_ex(mctx, &pctx, digest, NULL, NULL, pkey, NULL)
-        != 1) {
-        return 0;
-    }
-    if (!pss) {
-        return 1;
-    }
-    /* RFC 7518 3.5: MGF1 with the same hash (OpenSSL's default), and a
-     * salt exactly as long as the hash; no other length is accepted. */
-    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1
-           && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
-                  == 1;
-}
-
-static ot_status_t jws_evp_verify(EVP_PKEY *pkey, const char *digest, int pss,
-                                  const unsigned char *input,
-                                  apr_size_t input_len,
-                                  const unsigned char *sig, apr_size_t sig_len)
+/* EdDSA: the message itself is signed, so nothing can be prepared but
+ * the key. */
+static ot_status_t jws_verify_eddsa(const ot_jwk_t *key,
+                                    const unsigned char *input,
+                                    apr_size_t input_len,
+                                    const unsigned char *sig, apr_size_t sig_len)
 {
     EVP_MD_CTX *mctx = EVP_MD_CTX_new();
     int ready, rc = 0;
 
-    ready = mctx != NULL && jws_verify_init(mctx, pkey, digest, pss);
+    ready = mctx != NULL
+            && EVP_DigestVerifyInit_ex(mctx, NULL, NULL, NULL, NULL, key->pkey,
+                                       NULL)
+                   == 1;
     if (ready) {
         rc = EVP_DigestVerify(mctx, sig, sig_len, input, input_len);
     }
     EVP_MD_CTX_free(mctx);
+    if (rc == 1) {
+        return OT_OK;
+    }
+    ERR_clear_error();
+    return ready ? OT_ERR_SIGNATURE : OT_ERR_INTERNAL;
+}
+
+/* RSA and ECDSA through the key's prepared verifier for alg. */
+static ot_status_t jws_verify_prepared(const ot_alg_t *alg,
+                                       const ot_jwk_t *key,
+                                       const unsigned char *input,
+                                       apr_size_t input_len,
+                                       const unsigned char *sig,
+                                       apr_size_t sig_len)
+{
+    const ot_jwk_verifier_t *v = &key->verifiers[ot_alg_index(alg)];
+    unsigned char hash[EVP_MAX_MD_SIZE];
+    unsigned int hash_len = 0;
+    EVP_PKEY_CTX *ctx = NULL;
+    int ready, rc = 0;
+
+    ready = v->ctx != NULL
+            && EVP_Digest(input, input_len, hash, &hash_len, v->md, NULL) == 1
+            && (ctx = EVP_PKEY_CTX_dup(v->ctx)) != NULL;
+    if (ready) {
+        rc = EVP_PKEY_verify(ctx, sig, sig_len, hash, hash_len);
+    }
+    EVP_PKEY_CTX_free(ctx);
     if (rc == 1) {
         return OT_OK;
     }
@@ -153,8 +167,7 @@ static ot_status_t jws_verify_rsa(const ot_alg_t *alg, const ot_jwk_t *key,
     if (sig_len != (apr_size_t)EVP_PKEY_get_size(key->pkey)) {
         return OT_ERR_SIGNATURE;
     }
-    return jws_evp_verify(key->pkey, alg->digest, alg->scheme == OT_SIG_PSS,
-                          input, input_len, sig, sig_len);
+    return jws_verify_prepared(alg, key, input, input_len, sig, sig_len);
 }
 
 /* JWS carries R || S as two fixed-size big-endian integers (RFC 7518
@@ -202,8 +215,8 @@ static ot_status_t jws_verify_ecdsa(const ot_alg_t *alg, const ot_jwk_t *key,
     if (st != OT_OK) {
         return st;
     }
-    st = jws_evp_verify(key->pkey, alg->digest, 0, input, input_len, der,
-                        (apr_size_t)der_len);
+    st = jws_verify_prepared(alg, key, input, input_len, der,
+                             (apr_size_t)der_len);
     OPENSSL_free(der);
     return st;
 }
@@ -251,8 +264,7 @@ ot_status_t ot_jws_verify_signature(const ot_alg_t *alg, const ot_jwk_t *key,
     case OT_SIG_ECDSA:
         return jws_verify_ecdsa(alg, key, input, input_len, sig, sig_len);
     case OT_SIG_EDDSA:
-        return jws_evp_verify(key->pkey, NULL, 0, input, input_len, sig,
-                              sig_len);
+        return jws_verify_eddsa(key, input, input_len, sig, sig_len);
     case OT_SIG_HMAC:
         return jws_verify_hmac(alg, key, input, input_len, sig, sig_len);
     }
