@@ -117,46 +117,84 @@ static ot_status_t introspect(request_rec *r, const ot_runtime_t *runtime,
                          token, detail);
 }
 
-/* A token seen before is answered from the cache, re-checked against this
- * location's policy; otherwise it is verified (JWT) or introspected. */
-static ot_status_t validate(request_rec *r, const ot_dir_conf_t *dc,
+/* How this location validates a token, and where it remembers results.
+ * Verified JWTs are remembered per process only: verifying one again in
+ * another process costs less than a shared-cache lookup and write for
+ * every new token. Introspection answers, each a call to the provider, are
+ * shared through the store. */
+typedef struct validation_t {
+    const ot_runtime_t *runtime;
+    const ot_issuer_t *introspecting; /* NULL: verify the JWT here */
+    const ot_store_t *store;
+    ot_token_memo_t *memo;
+    apr_int64_t now;
+    apr_int64_t ttl; /* 0: an introspection answer is not kept */
+} validation_t;
+
+static void validation_for(request_rec *r, const ot_dir_conf_t *dc,
+                           const char *compact, validation_t *v)
+{
+    const ot_issuer_t *introspecting = ot_introspecting_issuer(
+        ap_get_module_config(r->server->module_config, &oauth_token_module));
+
+    v->runtime = ot_runtime_of(r);
+    v->now = apr_time_sec(r->request_time);
+    v->introspecting = introspecting
+                               && (!looks_like_jws(compact)
+                                   || ot_dir_introspect(dc)
+                                          == OT_INTROSPECT_ALWAYS)
+                           ? introspecting
+                           : NULL;
+    v->ttl = v->introspecting ? ot_dir_introspection_ttl(dc) : 0;
+    v->store = v->runtime && v->introspecting ? &v->runtime->cache->store
+                                              : NULL;
+    v->memo = v->runtime ? v->runtime->memo : NULL;
+}
+
+/* A token seen before, re-checked against this location's policy;
+ * OT_ERR_NOT_FOUND when it must be validated. A hit counts only when it
+ * was obtained the way this location validates: a location that
+ * introspects every token must not take a JWT verified locally (it would
+ * skip the revocation check), nor the other way round. */
+static ot_status_t from_cache(request_rec *r, const validation_t *v,
+                              const ot_access_policy_t *policy,
+                              const char *compact, ot_access_token_t **token,
+                              const char **detail)
+{
+    int introspected = v->introspecting != NULL;
+    ot_status_t rv;
+
+    if (!v->store && !v->memo) {
+        return OT_ERR_NOT_FOUND;
+    }
+    rv = ot_token_cache_get(v->store, v->memo, r->pool, compact, policy,
+                            v->now, token, detail);
+    if (rv == OT_OK
+        && introspected != !strcmp((*token)->alg, "introspection")) {
+        return OT_ERR_NOT_FOUND;
+    }
+    return rv;
+}
+
+/* Verifies (JWT) or introspects the token, and remembers the result: a
+ * JWT until its exp, an introspection answer for at most
+ * OAuthTokenIntrospectionCacheTTL. */
+static ot_status_t validate(request_rec *r, const validation_t *v,
                             const ot_access_policy_t *policy,
                             const char *compact, ot_access_token_t **token,
                             const char **detail)
 {
-    const ot_runtime_t *runtime = ot_runtime_of(r);
-    const ot_store_t *store = runtime ? &runtime->cache->store : NULL;
-    const ot_issuer_t *introspecting = ot_introspecting_issuer(
-        ap_get_module_config(r->server->module_config, &oauth_token_module));
-    apr_int64_t now = apr_time_sec(r->request_time);
-    int introspected = introspecting
-                       && (!looks_like_jws(compact)
-                           || ot_dir_introspect(dc) == OT_INTROSPECT_ALWAYS);
-    apr_int64_t ttl = introspected ? ot_dir_introspection_ttl(dc) : 0;
     ot_status_t rv;
 
-    /* A hit counts only when it was obtained the way this location
-     * validates: a location that introspects every token must not take a
-     * JWT verified locally (it would skip the revocation check), nor the
-     * other way round. */
-    if (store) {
-        rv = ot_token_cache_get(store, runtime->memo, r->pool, compact, policy,
-                                now, token, detail);
-        if (rv != OT_ERR_NOT_FOUND
-            && (rv != OT_OK
-                || introspected == !strcmp((*token)->alg, "introspection"))) {
-            return rv;
-        }
-    }
-    rv = introspected ? introspect(r, runtime, introspecting, compact, policy,
-                                   token, detail)
-                      : ot_access_token_validate(r->pool, compact, policy, now,
-                                                 token, detail);
-    /* A JWT is kept until its exp; an introspection answer for at most
-     * OAuthTokenIntrospectionCacheTTL (0: not at all). */
-    if (rv == OT_OK && store && !(introspected && ttl == 0)) {
-        ot_token_cache_put(store, runtime->memo, r->pool, compact, *token, now,
-                           ttl);
+    rv = v->introspecting
+             ? introspect(r, v->runtime, v->introspecting, compact, policy,
+                          token, detail)
+             : ot_access_token_validate(r->pool, compact, policy, v->now,
+                                        token, detail);
+    if (rv == OT_OK && (v->store || v->memo)
+        && !(v->introspecting && v->ttl == 0)) {
+        ot_token_cache_put(v->store, v->memo, r->pool, compact, *token, v->now,
+                           v->ttl);
     }
     return rv;
 }
@@ -167,6 +205,7 @@ int ot_authn_bearer(request_rec *r)
     ot_access_policy_t policy;
     ot_access_token_t *token = NULL;
     ot_keys_baton_t keys;
+    validation_t how;
     const char *compact = NULL, *detail = NULL;
     ot_bearer_t found;
     ot_status_t status;
@@ -192,7 +231,17 @@ int ot_authn_bearer(request_rec *r)
     }
     ot_runtime_use_provider_keys(r, &policy, &keys);
 
-    status = validate(r, dc, &policy, compact, &token, &detail);
+    validation_for(r, dc, compact, &how);
+    status = from_cache(r, &how, &policy, compact, &token, &detail);
+    if (status == OT_ERR_NOT_FOUND) {
+        /* Only well-formed tokens are ever cached, so the syntax is
+         * checked on a miss alone. */
+        if (!ot_bearer_well_formed(compact)) {
+            return ot_answer_invalid_request(
+                r, ot_bearer_problem(OT_BEARER_MALFORMED));
+        }
+        status = validate(r, &how, &policy, compact, &token, &detail);
+    }
     if (status == OT_ERR_UNAVAILABLE) {
         return ot_answer_unavailable(
             r, apr_pstrcat(r->pool, "the token issuer is unavailable: ",

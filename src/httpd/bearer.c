@@ -31,14 +31,14 @@ static int is_b64token_char(unsigned char c)
     return allowed[c];
 }
 
-static int is_b64token(const char *s)
+int ot_bearer_well_formed(const char *token)
 {
-    const unsigned char *c = (const unsigned char *)s;
+    const unsigned char *c = (const unsigned char *)token;
 
     while (is_b64token_char(*c)) {
         c++;
     }
-    if (c == (const unsigned char *)s) {
+    if (c == (const unsigned char *)token) {
         return 0;
     }
     while (*c == '=') {
@@ -47,13 +47,12 @@ static int is_b64token(const char *s)
     return *c == '\0';
 }
 
-/* The token of an "Authorization: Bearer" header; NULL when the header is
- * absent or of another scheme, "" when it is Bearer but ill-formed. */
+/* The token of an "Authorization: Bearer" header, not yet checked; NULL
+ * when the header is absent or of another scheme. */
 static const char *header_token(request_rec *r)
 {
     const char *value = apr_table_get(r->headers_in, "Authorization");
-    const char *scheme, *token;
-    apr_size_t len;
+    const char *end;
 
     if (!value) {
         return NULL;
@@ -61,24 +60,26 @@ static const char *header_token(request_rec *r)
     while (apr_isspace(*value)) {
         value++;
     }
-    scheme = ap_getword_white(r->pool, &value);
-    if (strcasecmp(scheme, "Bearer")) {
+    if (strncasecmp(value, "Bearer", 6)
+        || (value[6] != '\0' && !apr_isspace(value[6]))) {
         return NULL;
     }
-    while (*value == ' ') {
+    value += 6;
+    while (apr_isspace(*value)) {
         value++;
     }
-    token = apr_pstrdup(r->pool, value);
-    len = strlen(token);
-    while (len && token[len - 1] == ' ') {
-        ((char *)token)[--len] = '\0';
+    /* The header's own copy serves unless it needs trimming. */
+    end = value + strlen(value);
+    while (end > value && end[-1] == ' ') {
+        end--;
     }
-    return is_b64token(token) ? token : "";
+    return *end ? apr_pstrmemdup(r->pool, value, (apr_size_t)(end - value))
+                : value;
 }
 
 /* Counts access_token parameters in the query, names compared after
  * percent-decoding so "access%5Ftoken" is not a way around the rules;
- * *token gets the last value ("" when it is not a well-formed token). */
+ * *token gets the last value ("" when it cannot be decoded). */
 static int query_tokens(request_rec *r, const char **token)
 {
     const char *args = r->args;
@@ -91,9 +92,7 @@ static int query_tokens(request_rec *r, const char **token)
         if (ap_unescape_urlencoded(name) == OK
             && !strcmp(name, "access_token")) {
             count++;
-            *token = (ap_unescape_urlencoded(value) == OK && is_b64token(value))
-                         ? value
-                         : "";
+            *token = ap_unescape_urlencoded(value) == OK ? value : "";
         }
     }
     return count;

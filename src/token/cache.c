@@ -53,6 +53,16 @@ static apr_int64_t lifetime(apr_int64_t exp, apr_int64_t now,
     return until > now ? until : 0;
 }
 
+/* What a hit is re-checked against, and until when it may be reused. */
+typedef struct record_t {
+    const char *iss;
+    const ot_alg_t *alg; /* NULL: an introspection result */
+    const char *kid;     /* may be NULL */
+    const char *typ;     /* may be NULL */
+    apr_int64_t until;
+    json_t *claims;
+} record_t;
+
 static char *dump(apr_pool_t *p, json_t *j)
 {
     char *text = json_dumps(j, JSON_COMPACT);
@@ -66,42 +76,53 @@ static char *dump(apr_pool_t *p, json_t *j)
     return copy;
 }
 
-/* The record's first line: what the hit is re-checked against, and until
- * when it may be reused. */
-static json_t *meta_of(const ot_access_token_t *token, apr_int64_t until)
+/* The store record's first line. */
+static json_t *meta_of(const record_t *rec)
 {
     json_t *meta = json_pack("{s:i, s:s, s:s, s:I}", "v", RECORD_VERSION, "iss",
-                             token->issuer->issuer, "alg", token->alg, "u",
-                             (json_int_t)until);
+                             rec->iss, "alg",
+                             rec->alg ? rec->alg->name : INTROSPECTION_ALG, "u",
+                             (json_int_t)rec->until);
     if (meta == NULL) {
         return NULL;
     }
-    if (token->kid != NULL) {
-        json_object_set_new(meta, "kid", json_string(token->kid));
+    if (rec->kid != NULL) {
+        json_object_set_new(meta, "kid", json_string(rec->kid));
     }
-    if (token->typ != NULL) {
-        json_object_set_new(meta, "typ", json_string(token->typ));
+    if (rec->typ != NULL) {
+        json_object_set_new(meta, "typ", json_string(rec->typ));
     }
     return meta;
 }
 
 /* ---- the per-process memo ---- */
 
-/* Slots are found by a cheap hash of the token and confirmed by comparing
- * the whole token: a hit costs no SHA-256, and only tokens that passed
- * validation ever enter, so colliding on purpose gains nothing. */
+/* Slots are found by a cheap hash of the token's tail and confirmed by
+ * comparing the whole token: a hit costs no SHA-256, and only tokens that
+ * passed validation ever enter, so colliding on purpose gains nothing. */
 typedef struct memo_entry_t {
-    json_t *token;  /* the compact token as a JSON string; NULL: empty */
-    json_t *meta;
+    char *text;     /* one malloc block: the token, then iss, kid, typ */
+    apr_size_t token_len;
+    const char *iss, *kid, *typ; /* inside text; kid and typ may be NULL */
+    const ot_alg_t *alg;         /* NULL: an introspection result */
     json_t *claims;
     apr_int64_t until;
 } memo_entry_t;
 
+/* Threads contend only for slots that share a stripe. */
+#define MEMO_STRIPES 64
+
 struct ot_token_memo_t {
-    apr_thread_mutex_t *mutex;
+    apr_thread_mutex_t *stripes[MEMO_STRIPES];
     memo_entry_t *entries;
     apr_size_t capacity;
 };
+
+static void memo_entry_free(memo_entry_t *e)
+{
+    free(e->text);
+    json_decref(e->claims);
+}
 
 static apr_status_t memo_clear(void *data)
 {
@@ -109,9 +130,7 @@ static apr_status_t memo_clear(void *data)
     apr_size_t i;
 
     for (i = 0; i < memo->capacity; i++) {
-        json_decref(memo->entries[i].token);
-        json_decref(memo->entries[i].meta);
-        json_decref(memo->entries[i].claims);
+        memo_entry_free(&memo->entries[i]);
         memset(&memo->entries[i], 0, sizeof(memo->entries[i]));
     }
     return APR_SUCCESS;
@@ -121,11 +140,17 @@ ot_status_t ot_token_memo_create(apr_pool_t *p, apr_size_t capacity,
                                  ot_token_memo_t **out)
 {
     ot_token_memo_t *memo = apr_pcalloc(p, sizeof(*memo));
+    int i;
 
-    if (capacity == 0
-        || apr_thread_mutex_create(&memo->mutex, APR_THREAD_MUTEX_DEFAULT, p)
-               != APR_SUCCESS) {
+    if (capacity == 0) {
         return OT_ERR_INTERNAL;
+    }
+    for (i = 0; i < MEMO_STRIPES; i++) {
+        if (apr_thread_mutex_create(&memo->stripes[i],
+                                    APR_THREAD_MUTEX_DEFAULT, p)
+            != APR_SUCCESS) {
+            return OT_ERR_INTERNAL;
+        }
     }
     memo->capacity = capacity;
     memo->entries = apr_pcalloc(p, capacity * sizeof(*memo->entries));
@@ -134,63 +159,124 @@ ot_status_t ot_token_memo_create(apr_pool_t *p, apr_size_t capacity,
     return OT_OK;
 }
 
-/* FNV-1a: spreads tokens over the slots; the comparison decides. */
-static memo_entry_t *memo_slot(ot_token_memo_t *memo, const char *compact)
+/* FNV-1a over the length and the last 64 bytes: a JWT ends in its
+ * signature and an opaque token is random throughout, so the tail spreads
+ * tokens as well as the whole would, at a tenth of the cost. */
+static apr_size_t memo_index(const ot_token_memo_t *memo, const char *token,
+                             apr_size_t len)
 {
-    apr_uint64_t hash = APR_UINT64_C(14695981039346656037);
-    const unsigned char *c;
+    apr_uint64_t hash = APR_UINT64_C(14695981039346656037) ^ len;
+    const unsigned char *c = (const unsigned char *)token;
+    const unsigned char *end = c + len;
 
-    for (c = (const unsigned char *)compact; *c; c++) {
+    for (c = len > 64 ? end - 64 : c; c < end; c++) {
         hash = (hash ^ *c) * APR_UINT64_C(1099511628211);
     }
-    return &memo->entries[hash % memo->capacity];
+    return (apr_size_t)(hash % memo->capacity);
 }
 
-/* Keeps (meta, claims) for compact; the memo takes a reference of each,
- * and drops those of whatever the slot held. */
-static void memo_put(ot_token_memo_t *memo, const char *compact, json_t *meta,
-                     json_t *claims, apr_int64_t until)
+static apr_thread_mutex_t *memo_stripe(const ot_token_memo_t *memo,
+                                       apr_size_t index)
 {
-    memo_entry_t *slot = memo_slot(memo, compact);
-    json_t *token = json_string(compact);
-    memo_entry_t old;
+    return memo->stripes[index % MEMO_STRIPES];
+}
 
-    if (token == NULL) {
+/* Appends s (with its NUL) at *at; NULL stays NULL. */
+static const char *memo_copy(char **at, const char *s, apr_size_t len)
+{
+    char *copy = *at;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    memcpy(copy, s, len + 1);
+    *at += len + 1;
+    return copy;
+}
+
+/* Keeps rec for token; the memo takes a reference to the claims and drops
+ * whatever the slot held. */
+static void memo_put(ot_token_memo_t *memo, const char *token,
+                     const record_t *rec)
+{
+    apr_size_t token_len = strlen(token), iss_len = strlen(rec->iss);
+    apr_size_t kid_len = rec->kid ? strlen(rec->kid) : 0;
+    apr_size_t typ_len = rec->typ ? strlen(rec->typ) : 0;
+    apr_size_t index = memo_index(memo, token, token_len);
+    apr_thread_mutex_t *stripe = memo_stripe(memo, index);
+    memo_entry_t fresh, old;
+    char *at;
+
+    fresh.text = malloc(token_len + iss_len + kid_len + typ_len + 4);
+    if (fresh.text == NULL) {
         return;
     }
-    apr_thread_mutex_lock(memo->mutex);
-    old = *slot;
-    slot->token = token;
-    slot->meta = json_incref(meta);
-    slot->claims = json_incref(claims);
-    slot->until = until;
-    apr_thread_mutex_unlock(memo->mutex);
-    json_decref(old.token);
-    json_decref(old.meta);
-    json_decref(old.claims);
+    at = fresh.text;
+    memo_copy(&at, token, token_len);
+    fresh.token_len = token_len;
+    fresh.iss = memo_copy(&at, rec->iss, iss_len);
+    fresh.kid = memo_copy(&at, rec->kid, kid_len);
+    fresh.typ = memo_copy(&at, rec->typ, typ_len);
+    fresh.alg = rec->alg;
+    fresh.claims = json_incref(rec->claims);
+    fresh.until = rec->until;
+
+    apr_thread_mutex_lock(stripe);
+    old = memo->entries[index];
+    memo->entries[index] = fresh;
+    apr_thread_mutex_unlock(stripe);
+    memo_entry_free(&old);
 }
 
-/* The memo's (meta, claims) for compact at now, each with a reference
- * owned by p; 0 when it has none. */
-static int memo_get(ot_token_memo_t *memo, apr_pool_t *p, const char *compact,
-                    apr_int64_t now, json_t **meta, json_t **claims)
+/* The memo's record of token at now, its strings copied to p and a
+ * reference to its claims owned by p; 0 when it has none. */
+static int memo_get(ot_token_memo_t *memo, apr_pool_t *p, const char *token,
+                    apr_int64_t now, record_t *rec)
 {
-    memo_entry_t *slot = memo_slot(memo, compact);
+    apr_size_t len = strlen(token);
+    apr_size_t index = memo_index(memo, token, len);
+    apr_thread_mutex_t *stripe = memo_stripe(memo, index);
+    const memo_entry_t *e = &memo->entries[index];
     int found;
 
-    apr_thread_mutex_lock(memo->mutex);
-    found = slot->token && slot->until > now
-            && !strcmp(json_string_value(slot->token), compact);
+    apr_thread_mutex_lock(stripe);
+    found = e->text != NULL && e->until > now && e->token_len == len
+            && memcmp(e->text, token, len) == 0;
     if (found) {
-        *meta = json_incref(slot->meta);
-        *claims = json_incref(slot->claims);
+        rec->iss = apr_pstrdup(p, e->iss);
+        rec->kid = e->kid ? apr_pstrdup(p, e->kid) : NULL;
+        rec->typ = e->typ ? apr_pstrdup(p, e->typ) : NULL;
+        rec->alg = e->alg;
+        rec->until = e->until;
+        rec->claims = json_incref(e->claims);
     }
-    apr_thread_mutex_unlock(memo->mutex);
+    apr_thread_mutex_unlock(stripe);
     if (found) {
-        ot_json_pool_own(p, *meta);
-        ot_json_pool_own(p, *claims);
+        ot_json_pool_own(p, rec->claims);
     }
     return found;
+}
+
+static ot_status_t store_put(const ot_store_t *store, apr_pool_t *p,
+                             const char *compact, const record_t *rec)
+{
+    json_t *meta = ot_json_pool_own(p, meta_of(rec));
+    const char *meta_line, *claims, *text;
+    apr_size_t len;
+
+    meta_line = meta ? dump(p, meta) : NULL;
+    claims = dump(p, rec->claims);
+    if (meta_line == NULL || claims == NULL) {
+        return OT_ERR_INTERNAL;
+    }
+    text = apr_pstrcat(p, meta_line, "\n", claims, NULL);
+    len = strlen(text);
+    if (store->max_value_len > 0 && len > store->max_value_len) {
+        return OT_ERR_TOO_LARGE;
+    }
+    return ot_store_put(store, p, CACHE_NS, compact,
+                        (const unsigned char *)text, len,
+                        apr_time_from_sec(rec->until));
 }
 
 ot_status_t ot_token_cache_put(const ot_store_t *store, ot_token_memo_t *memo,
@@ -198,52 +284,30 @@ ot_status_t ot_token_cache_put(const ot_store_t *store, ot_token_memo_t *memo,
                                const ot_access_token_t *token, apr_int64_t now,
                                apr_int64_t max_ttl)
 {
-    const char *meta_line, *claims, *record;
-    apr_int64_t until;
-    apr_size_t len;
-    json_t *meta;
+    record_t rec;
 
-    if (store == NULL || compact == NULL || token == NULL
+    if ((store == NULL && memo == NULL) || compact == NULL || token == NULL
         || token->issuer == NULL || token->issuer->issuer == NULL
         || token->alg == NULL || !json_is_object(token->claims)) {
         return OT_ERR_INTERNAL;
     }
-    until = lifetime(token->exp, now, max_ttl);
-    if (until == 0) {
+    rec.iss = token->issuer->issuer;
+    rec.alg = ot_alg_by_name(token->alg);
+    if (rec.alg == NULL && strcmp(token->alg, INTROSPECTION_ALG) != 0) {
+        return OT_ERR_INTERNAL;
+    }
+    rec.kid = token->kid;
+    rec.typ = token->typ;
+    rec.claims = token->claims;
+    rec.until = lifetime(token->exp, now, max_ttl);
+    if (rec.until == 0) {
         return OT_ERR_EXPIRED;
     }
-    meta = meta_of(token, until);
-    if (meta == NULL) {
-        return OT_ERR_INTERNAL;
-    }
-    ot_json_pool_own(p, meta);
     if (memo != NULL) {
-        memo_put(memo, compact, meta, token->claims, until);
+        memo_put(memo, compact, &rec);
     }
-    meta_line = dump(p, meta);
-    claims = dump(p, token->claims);
-    if (meta_line == NULL || claims == NULL) {
-        return OT_ERR_INTERNAL;
-    }
-    record = apr_pstrcat(p, meta_line, "\n", claims, NULL);
-    len = strlen(record);
-    if (store->max_value_len > 0 && len > store->max_value_len) {
-        return OT_ERR_TOO_LARGE;
-    }
-    return ot_store_put(store, p, CACHE_NS, compact,
-                        (const unsigned char *)record, len,
-                        apr_time_from_sec(until));
+    return store != NULL ? store_put(store, p, compact, &rec) : OT_OK;
 }
-
-typedef struct record_t {
-    json_t *meta;
-    const char *iss;
-    const char *alg;
-    const char *kid;
-    const char *typ;
-    apr_int64_t until; /* 0 when the record does not say */
-    json_t *claims;
-} record_t;
 
 /* An optional string member: absent is fine, another type is not. */
 static int optional_string(json_t *meta, const char *key, const char **out)
@@ -259,13 +323,14 @@ static int read_meta(json_t *meta, record_t *rec)
 {
     json_t *v = json_object_get(meta, "v");
     json_t *u = json_object_get(meta, "u");
+    const char *alg = ot_json_string(meta, "alg");
 
-    rec->meta = meta;
     rec->iss = ot_json_string(meta, "iss");
-    rec->alg = ot_json_string(meta, "alg");
+    rec->alg = alg ? ot_alg_by_name(alg) : NULL;
     rec->until = json_is_integer(u) ? json_integer_value(u) : 0;
     return json_is_integer(v) && json_integer_value(v) == RECORD_VERSION
-           && rec->iss != NULL && rec->alg != NULL
+           && rec->iss != NULL && alg != NULL
+           && (rec->alg != NULL || strcmp(alg, INTROSPECTION_ALG) == 0)
            && optional_string(meta, "kid", &rec->kid)
            && optional_string(meta, "typ", &rec->typ);
 }
@@ -301,19 +366,19 @@ static int find_record(const ot_store_t *store, ot_token_memo_t *memo,
 {
     unsigned char *value = NULL;
     apr_size_t len = 0;
-    json_t *meta;
 
-    if (memo && memo_get(memo, p, compact, now, &meta, &rec->claims)) {
-        return read_meta(meta, rec);
+    if (memo && memo_get(memo, p, compact, now, rec)) {
+        return 1;
     }
     /* A store that fails is a miss: the cache may only save work, never
      * refuse a token that validation would accept. */
-    if (ot_store_get(store, p, CACHE_NS, compact, &value, &len) != OT_OK
+    if (store == NULL
+        || ot_store_get(store, p, CACHE_NS, compact, &value, &len) != OT_OK
         || value == NULL || !parse_record(p, value, len, rec)) {
         return 0;
     }
     if (memo && rec->until > now) {
-        memo_put(memo, compact, rec->meta, rec->claims, rec->until);
+        memo_put(memo, compact, rec);
     }
     return 1;
 }
@@ -323,14 +388,13 @@ static int find_record(const ot_store_t *store, ot_token_memo_t *memo,
  * at the token itself. */
 static ot_status_t check_origin(const ot_access_policy_t *policy,
                                 const record_t *rec, const ot_issuer_t **issuer,
-                                const ot_alg_t **alg, const char **detail)
+                                const char **detail)
 {
     *issuer = ot_access_policy_issuer(policy, rec->iss);
     if (*issuer == NULL) {
         FAIL(OT_ERR_ISSUER, "cached token's issuer is not trusted here");
     }
-    *alg = NULL;
-    if (strcmp(rec->alg, INTROSPECTION_ALG) == 0) {
+    if (rec->alg == NULL) {
         /* Introspected elsewhere, but this location could not have asked:
          * it judges the token itself, and a miss never grants anything. */
         if ((*issuer)->introspection == NULL) {
@@ -343,8 +407,7 @@ static ot_status_t check_origin(const ot_access_policy_t *policy,
                              ? "JWT typ header missing and not accepted"
                              : "JWT typ header not accepted");
     }
-    *alg = ot_alg_by_name(rec->alg);
-    if (*alg == NULL || ((*alg)->bit & policy->algorithms) == 0) {
+    if ((rec->alg->bit & policy->algorithms) == 0) {
         FAIL(OT_ERR_ALG, "JWS alg not allowed by the configuration");
     }
     return OT_OK;
@@ -357,7 +420,6 @@ ot_status_t ot_token_cache_get(const ot_store_t *store, ot_token_memo_t *memo,
                                const char **detail)
 {
     const ot_issuer_t *issuer;
-    const ot_alg_t *alg;
     ot_access_token_t *tok;
     record_t rec;
     ot_status_t rv;
@@ -372,24 +434,23 @@ ot_status_t ot_token_cache_get(const ot_store_t *store, ot_token_memo_t *memo,
         FAIL(OT_ERR_INTERNAL, "no access-token policy");
     }
     memset(&rec, 0, sizeof(rec));
-    if (store == NULL || compact == NULL
-        || !find_record(store, memo, p, compact, now, &rec)) {
+    if (compact == NULL || !find_record(store, memo, p, compact, now, &rec)) {
         return OT_ERR_NOT_FOUND;
     }
-    rv = check_origin(policy, &rec, &issuer, &alg, detail);
+    rv = check_origin(policy, &rec, &issuer, detail);
     if (rv != OT_OK) {
         return rv;
     }
 
     tok = apr_pcalloc(p, sizeof(*tok));
     rv = ot_access_claims_check(p, policy, rec.claims, now,
-                                alg == NULL ? OT_CLAIMS_INTROSPECTION : 0, tok,
+                                rec.alg == NULL ? OT_CLAIMS_INTROSPECTION : 0, tok,
                                 detail);
     if (rv != OT_OK) {
         return rv;
     }
     tok->issuer = issuer;
-    tok->alg = alg == NULL ? INTROSPECTION_ALG : alg->name;
+    tok->alg = rec.alg == NULL ? INTROSPECTION_ALG : rec.alg->name;
     tok->kid = rec.kid;
     tok->typ = rec.typ;
     if (out != NULL) {

@@ -1,8 +1,9 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
 /* The validated-token cache: a token already verified or introspected is
- * kept as a small record under the SHA-256 of the token, never longer than
- * its exp. A hit is bound to the policy of the location that asks: issuer,
+ * kept as a small record, in the per-process memo and, when a store is
+ * given, under the SHA-256 of the token in the store; never longer than its
+ * exp. A hit is bound to the policy of the location that asks: issuer,
  * audience, type, algorithm and exp are checked again on every hit, so a
  * token accepted at one location is never let through another that would
  * have refused it. */
@@ -25,7 +26,7 @@ typedef struct ot_token_memo_t ot_token_memo_t;
 ot_status_t ot_token_memo_create(apr_pool_t *p, apr_size_t capacity,
                                  ot_token_memo_t **out);
 
-/* Stores token's validation result until min(exp, now + max_ttl) (max_ttl
+/* Stores token's validation result (in memo, and in store unless NULL) until min(exp, now + max_ttl) (max_ttl
  * 0: until exp; a token without exp is kept only with a max_ttl, for
  * max_ttl). Records hold the claims, issuer, typ, alg and kid. OT_OK when
  * stored; a result that is not kept is no error worth more than a debug
@@ -37,7 +38,7 @@ ot_status_t ot_token_cache_put(const ot_store_t *store, ot_token_memo_t *memo,
                                apr_int64_t max_ttl);
 
 /* The cached result for compact (from memo when it has it, else from the
- * store, then kept in memo), re-checked against policy at now:
+ * store unless NULL, then kept in memo), re-checked against policy at now:
  * OT_OK with *out; OT_ERR_NOT_FOUND on a miss (validate normally); any
  * other status is the refusal the policy gives the cached token (the
  * issuer it was verified for must still be one of the policy's, by name).

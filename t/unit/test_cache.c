@@ -576,19 +576,26 @@ static void test_damaged_records(void)
     }
     get(pol, NOW, OT_ERR_NOT_FOUND, "truncated record: a miss");
 
-    /* A record that parses but names an algorithm nobody allows. */
-    reset();
-    put(jwt_result(base_claims(), "at+jwt"), 0, OT_OK, "put");
+    /* A record naming an algorithm this module does not know is damaged:
+     * a miss, so the token is judged afresh (and "none" refused there);
+     * one naming an algorithm this location does not allow is refused. */
     {
+        static const char *const algs[] = {"none", "HS256"};
+        static const ot_status_t expected[] = {OT_ERR_NOT_FOUND, OT_ERR_ALG};
         char *claims = json_dumps(base_claims(), JSON_COMPACT);
 
-        set_record(apr_pstrcat(pool,
-                               "{\"v\":1,\"iss\":\"" ISS_A
-                               "\",\"alg\":\"none\",\"typ\":\"at+jwt\"}\n",
-                               claims, NULL));
+        for (i = 0; i < 2; i++) {
+            reset();
+            put(jwt_result(base_claims(), "at+jwt"), 0, OT_OK, "put");
+            set_record(apr_pstrcat(pool,
+                                   "{\"v\":1,\"iss\":\"" ISS_A "\",\"alg\":\"",
+                                   algs[i], "\",\"typ\":\"at+jwt\"}\n",
+                                   claims, NULL));
+            get(pol, NOW, expected[i],
+                apr_psprintf(pool, "record with alg %s", algs[i]));
+        }
         free(claims);
     }
-    get(pol, NOW, OT_ERR_ALG, "record with alg none: refused");
 
     reset();
     put(jwt_result(base_claims(), "at+jwt"), 0, OT_OK, "put");
@@ -694,6 +701,37 @@ static void test_memo(void)
            "memo: the newest token of a slot is kept");
     is_int(memo_get(tiny, TOKEN, location(), NOW), OT_ERR_NOT_FOUND,
            "memo: the one it displaced is gone (bounded)");
+
+    /* Without a store the memo alone remembers (a verified JWT), and
+     * tokens that share their tail land in one slot but never match each
+     * other: the whole token is compared. */
+    ot_token_memo_create(pool, 64, &memo);
+    reset();
+    {
+        const char *twin = apr_pstrcat(pool, "X", TOKEN + 1, NULL);
+        const char *longer = apr_pstrcat(pool, "X", TOKEN, NULL);
+
+        is_int(ot_token_cache_put(NULL, memo, pool, TOKEN,
+                                  jwt_result(base_claims(), "at+jwt"), NOW, 0),
+               OT_OK, "memo only: put");
+        ok(ts.puts == 0, "memo only: nothing written to the store");
+        is_int(ot_token_cache_get(NULL, memo, pool, TOKEN, location(), NOW,
+                                  &tok, &detail),
+               OT_OK, "memo only: a hit");
+        is_int(ot_token_cache_get(NULL, memo, pool, twin, location(), NOW,
+                                  &tok, &detail),
+               OT_ERR_NOT_FOUND, "memo: same tail, another head: a miss");
+        is_int(ot_token_cache_get(NULL, memo, pool, longer, location(), NOW,
+                                  &tok, &detail),
+               OT_ERR_NOT_FOUND, "memo: the token with a prefix: a miss");
+        is_int(ot_token_cache_get(NULL, memo, pool,
+                                  apr_pstrndup(pool, TOKEN, strlen(TOKEN) - 1),
+                                  location(), NOW, &tok, &detail),
+               OT_ERR_NOT_FOUND, "memo: the token cut short: a miss");
+    }
+    is_int(ot_token_cache_put(NULL, NULL, pool, TOKEN,
+                              jwt_result(base_claims(), "at+jwt"), NOW, 0),
+           OT_ERR_INTERNAL, "put with neither store nor memo");
 }
 
 int main(int argc, const char *const *argv)
