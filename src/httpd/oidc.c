@@ -82,8 +82,7 @@ static int is_page_load(request_rec *r)
            && ap_strstr_c(accept, "text/html");
 }
 
-/* The session's identity as a token, so that Require oauth-claim and
- * oauth-scope, r->user, OAUTH_* and OAuthTokenPassClaim work the same. */
+/* The granted scopes, as a token's scope claim would give them. */
 static apr_array_header_t *split_scope(apr_pool_t *p, const char *scope)
 {
     apr_array_header_t *scopes = apr_array_make(p, 4, sizeof(const char *));

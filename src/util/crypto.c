@@ -24,11 +24,25 @@ ot_status_t ot_random_bytes(unsigned char *buf, apr_size_t len)
     return OT_OK;
 }
 
+/* EVP_sha256() makes every EVP_Digest fetch the implementation again,
+ * under a lock in OpenSSL's method store; the hot paths hash on every
+ * request (store ids), so it is fetched once per process and then only
+ * read. */
+static CRYPTO_ONCE sha256_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_MD *sha256_md;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 ot_status_t ot_sha256(const void *data, apr_size_t len, unsigned char *out)
 {
     unsigned int out_len = 0;
 
-    if (EVP_Digest(data, len, out, &out_len, EVP_sha256(), NULL) != 1
+    if (!CRYPTO_THREAD_run_once(&sha256_once, sha256_fetch)
+        || sha256_md == NULL
+        || EVP_Digest(data, len, out, &out_len, sha256_md, NULL) != 1
         || out_len != OT_SHA256_LEN) {
         ERR_clear_error();
         return OT_ERR_INTERNAL;
