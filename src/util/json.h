@@ -10,10 +10,10 @@
 #include <jansson.h>
 #include "ot.h"
 
-/* Parses exactly len bytes that must hold one JSON object. The result is
- * decref'd when p is cleared. OT_ERR_TOO_LARGE over max_len or
- * OT_MAX_JSON_DEPTH; OT_ERR_MALFORMED for bad JSON, duplicate keys or a
- * non-object top level. */
+/* Parses exactly len bytes that must hold one JSON object (strict RFC 8259,
+ * json_parse.c). The result is decref'd when p is cleared. OT_ERR_TOO_LARGE
+ * over max_len or OT_MAX_JSON_DEPTH; OT_ERR_MALFORMED for bad JSON,
+ * duplicate keys, \u0000 or a non-object top level. */
 ot_status_t ot_json_parse_object(apr_pool_t *p, const char *text,
                                  apr_size_t len, apr_size_t max_len,
                                  json_t **out);
