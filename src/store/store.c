@@ -14,11 +14,12 @@
 static int store_hash(const char *ns, const char *key, apr_size_t key_len,
                       unsigned char *id)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    const EVP_MD *md = ot_sha256_md();
+    EVP_MD_CTX *ctx = md ? EVP_MD_CTX_new() : NULL;
     unsigned int len = 0;
     int ok;
 
-    ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1
+    ok = ctx != NULL && EVP_DigestInit_ex(ctx, md, NULL) == 1
          && EVP_DigestUpdate(ctx, ns, strlen(ns) + 1) == 1
          && EVP_DigestUpdate(ctx, key, key_len) == 1
          && EVP_DigestFinal_ex(ctx, id, &len) == 1 && len == OT_STORE_ID_LEN;

@@ -36,13 +36,18 @@ static void sha256_fetch(void)
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
+const EVP_MD *ot_sha256_md(void)
+{
+    return CRYPTO_THREAD_run_once(&sha256_once, sha256_fetch) ? sha256_md
+                                                              : NULL;
+}
+
 ot_status_t ot_sha256(const void *data, apr_size_t len, unsigned char *out)
 {
+    const EVP_MD *md = ot_sha256_md();
     unsigned int out_len = 0;
 
-    if (!CRYPTO_THREAD_run_once(&sha256_once, sha256_fetch)
-        || sha256_md == NULL
-        || EVP_Digest(data, len, out, &out_len, sha256_md, NULL) != 1
+    if (md == NULL || EVP_Digest(data, len, out, &out_len, md, NULL) != 1
         || out_len != OT_SHA256_LEN) {
         ERR_clear_error();
         return OT_ERR_INTERNAL;
