@@ -37,31 +37,36 @@ static ot_status_t from_apr(apr_status_t rv)
     return APR_STATUS_IS_NOTFOUND(rv) ? OT_ERR_NOT_FOUND : OT_ERR_UNAVAILABLE;
 }
 
-/* Under the lock. shmcb answers APR_ENOSPC when the buffer is too small. */
+/* The provider's lookup into buf of *len bytes; the caller holds the
+ * lock. shmcb answers APR_ENOSPC when the buffer is too small. */
+static apr_status_t lookup(const ot_socache_t *cache, apr_pool_t *p,
+                           const unsigned char *id, apr_size_t id_len,
+                           unsigned char *buf, unsigned int *len)
+{
+    return cache->provider->retrieve(cache->instance, cache->server, id,
+                                     (unsigned int)id_len, buf, len, p);
+}
+
+/* One lookup into a buffer of size bytes, allocated before the lock is
+ * taken so that the lock is held for the lookup alone. */
 static apr_status_t retrieve(const ot_socache_t *cache, apr_pool_t *p,
                              const unsigned char *id, apr_size_t id_len,
-                             unsigned char **value, apr_size_t *value_len)
+                             apr_size_t size, unsigned char **value,
+                             apr_size_t *value_len)
 {
-    apr_size_t size = FIRST_TRY_LEN;
+    unsigned char *buf = apr_palloc(p, size + 1);
+    unsigned int len = (unsigned int)size;
     apr_status_t rv;
 
-    for (;;) {
-        unsigned int len = (unsigned int)size;
-        unsigned char *buf = apr_palloc(p, size + 1);
-
-        rv = cache->provider->retrieve(cache->instance, cache->server, id,
-                                       (unsigned int)id_len, buf, &len, p);
-        if (rv == APR_SUCCESS) {
-            buf[len] = '\0';
-            *value = buf;
-            *value_len = len;
-            return rv;
-        }
-        if (rv != APR_ENOSPC || size >= MAX_VALUE_LEN) {
-            return rv;
-        }
-        size = MAX_VALUE_LEN;
+    lock(cache);
+    rv = lookup(cache, p, id, id_len, buf, &len);
+    unlock(cache);
+    if (rv == APR_SUCCESS) {
+        buf[len] = '\0';
+        *value = buf;
+        *value_len = len;
     }
+    return rv;
 }
 
 static ot_status_t store_get(const ot_store_t *store, apr_pool_t *p,
@@ -71,9 +76,10 @@ static ot_status_t store_get(const ot_store_t *store, apr_pool_t *p,
     const ot_socache_t *cache = store->ctx;
     apr_status_t rv;
 
-    lock(cache);
-    rv = retrieve(cache, p, id, id_len, value, value_len);
-    unlock(cache);
+    rv = retrieve(cache, p, id, id_len, FIRST_TRY_LEN, value, value_len);
+    if (rv == APR_ENOSPC) {
+        rv = retrieve(cache, p, id, id_len, MAX_VALUE_LEN, value, value_len);
+    }
     return from_apr(rv);
 }
 
@@ -117,13 +123,14 @@ static ot_status_t store_claim(const ot_store_t *store, apr_pool_t *p,
                                apr_time_t expiry)
 {
     const ot_socache_t *cache = store->ctx;
-    unsigned char marker = 1, *value;
-    apr_size_t value_len;
+    unsigned char marker = 1, seen[1];
+    unsigned int seen_len = sizeof(seen);
     apr_status_t rv;
 
     lock(cache);
-    rv = retrieve(cache, p, id, id_len, &value, &value_len);
-    if (rv == APR_SUCCESS) {
+    /* Any record there, of whatever size, is someone else's claim. */
+    rv = lookup(cache, p, id, id_len, seen, &seen_len);
+    if (rv == APR_SUCCESS || rv == APR_ENOSPC) {
         unlock(cache);
         return OT_ERR_BUSY;
     }
