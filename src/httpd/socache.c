@@ -38,7 +38,7 @@ static ot_status_t from_apr(apr_status_t rv)
 }
 
 /* The provider's lookup into buf of *len bytes; the caller holds the
- * lock. shmcb answers APR_ENOSPC when the buffer is too small. */
+ * lock. */
 static apr_status_t lookup(const ot_socache_t *cache, apr_pool_t *p,
                            const unsigned char *id, apr_size_t id_len,
                            unsigned char *buf, unsigned int *len)
@@ -77,7 +77,9 @@ static ot_status_t store_get(const ot_store_t *store, apr_pool_t *p,
     apr_status_t rv;
 
     rv = retrieve(cache, p, id, id_len, FIRST_TRY_LEN, value, value_len);
-    if (rv == APR_ENOSPC) {
+    /* shmcb says APR_ENOSPC when the value is larger, memcache and redis
+     * APR_ENOMEM. */
+    if (rv == APR_ENOSPC || rv == APR_ENOMEM) {
         rv = retrieve(cache, p, id, id_len, MAX_VALUE_LEN, value, value_len);
     }
     return from_apr(rv);
@@ -123,14 +125,14 @@ static ot_status_t store_claim(const ot_store_t *store, apr_pool_t *p,
                                apr_time_t expiry)
 {
     const ot_socache_t *cache = store->ctx;
-    unsigned char marker = 1, seen[1];
+    unsigned char marker = 1, seen[16];
     unsigned int seen_len = sizeof(seen);
     apr_status_t rv;
 
     lock(cache);
     /* Any record there, of whatever size, is someone else's claim. */
     rv = lookup(cache, p, id, id_len, seen, &seen_len);
-    if (rv == APR_SUCCESS || rv == APR_ENOSPC) {
+    if (rv == APR_SUCCESS || rv == APR_ENOSPC || rv == APR_ENOMEM) {
         unlock(cache);
         return OT_ERR_BUSY;
     }
