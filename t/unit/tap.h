@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static int tap_count;
 static int tap_failures;
@@ -61,6 +62,21 @@ static inline TAP_PRINTF(3, 4) int is_int(long got, long expected,
         diag("  got %ld, expected %ld", got, expected);
     }
     return got == expected;
+}
+
+/* Two strings equal, or both NULL; used wherever a test reads back a
+ * claim, header or request the code under test produced. */
+static inline int is_str(const char *got, const char *want, const char *name)
+{
+    int pass = (got == NULL && want == NULL)
+               || (got != NULL && want != NULL && strcmp(got, want) == 0);
+
+    ok(pass, "%s", name);
+    if (!pass) {
+        diag("  got \"%s\", expected \"%s\"", got ? got : "(null)",
+             want ? want : "(null)");
+    }
+    return pass;
 }
 
 /* Prints the plan; the program's exit status. */

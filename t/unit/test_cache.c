@@ -16,6 +16,8 @@
 #include <jansson.h>
 
 #include "tap.h"
+#include "status_check.h"
+#include "values.h"
 #include "ot.h"
 #include "util/json.h"
 #include "store/store.h"
@@ -161,20 +163,6 @@ static slot_t *token_slot(void)
 
 /* ---- policies and tokens -------------------------------------------------- */
 
-static apr_array_header_t *strings(const char *first, ...)
-{
-    apr_array_header_t *a = apr_array_make(pool, 2, sizeof(const char *));
-    const char *s;
-    va_list ap;
-
-    va_start(ap, first);
-    for (s = first; s != NULL; s = va_arg(ap, const char *)) {
-        APR_ARRAY_PUSH(a, const char *) = s;
-    }
-    va_end(ap);
-    return a;
-}
-
 static ot_introspection_t endpoint = {"https://idp.example.com/introspect",
                                       "rs", "secret", OT_CLIENT_AUTH_BASIC};
 
@@ -198,9 +186,9 @@ static ot_access_policy_t *location(void)
     APR_ARRAY_PUSH(issuers, ot_issuer_t *) = issuer(ISS_A, 1);
     APR_ARRAY_PUSH(issuers, ot_issuer_t *) = issuer(ISS_B, 0);
     pol->issuers = issuers;
-    pol->audiences = strings(AUD, NULL);
+    pol->audiences = strings(pool, AUD, NULL);
     pol->algorithms = ot_alg_default_set();
-    pol->accept_types = strings("at+jwt", NULL);
+    pol->accept_types = strings(pool, "at+jwt", NULL);
     pol->clock_skew = 60;
     return pol;
 }
@@ -214,17 +202,6 @@ static json_t *base_claims(void)
                         "scope", "orders:read orders:write", "client_id",
                         "cli-1", "preferred_username", "alice@example.com",
                         "realm_access", "roles", "admin"));
-}
-
-static json_t *with(json_t *claims, const char *key, json_t *value)
-{
-    if (value == NULL) {
-        json_object_del(claims, key);
-    }
-    else {
-        json_object_set_new(claims, key, value);
-    }
-    return claims;
 }
 
 /* A validation result as ot_access_token_validate would give it at pol. */
@@ -272,13 +249,7 @@ static int get(const ot_access_policy_t *pol, apr_int64_t now, ot_status_t want,
                    ? last_token != NULL
                    : last_token == NULL
                          && (rv == OT_ERR_NOT_FOUND || last_detail != NULL));
-    ok(pass, "%s", name);
-    if (!pass) {
-        diag("  got %d (%s), expected %d (%s); detail: %s", (int)rv,
-             ot_status_text(rv), (int)want, ot_status_text(want),
-             last_detail ? last_detail : "(none)");
-    }
-    return pass;
+    return ok_status(pass, rv, want, last_detail, name);
 }
 
 static int put(const ot_access_token_t *tok, apr_int64_t max_ttl,
@@ -286,19 +257,6 @@ static int put(const ot_access_token_t *tok, apr_int64_t max_ttl,
 {
     return is_int(ot_token_cache_put(&store, NULL, pool, TOKEN, tok, NOW, max_ttl),
                   want, "%s", name);
-}
-
-static int is_str(const char *got, const char *want, const char *name)
-{
-    int pass = (got == NULL && want == NULL)
-               || (got != NULL && want != NULL && strcmp(got, want) == 0);
-
-    ok(pass, "%s", name);
-    if (!pass) {
-        diag("  got \"%s\", expected \"%s\"", got ? got : "(null)",
-             want ? want : "(null)");
-    }
-    return pass;
 }
 
 /* ---- the tests ------------------------------------------------------------ */
@@ -362,7 +320,7 @@ static void test_policy_binding(void)
     put(jwt_result(base_claims(), "at+jwt"), 0, OT_OK, "put");
 
     pol = location();
-    pol->audiences = strings(AUD_OTHER, NULL);
+    pol->audiences = strings(pool, AUD_OTHER, NULL);
     get(pol, NOW, OT_ERR_AUDIENCE, "location with another audience");
     pol->audiences = NULL;
     get(pol, NOW, OT_ERR_AUDIENCE, "location without an audience");
@@ -400,7 +358,7 @@ static void test_policy_binding(void)
         "put a token of typ JWT");
     pol = location();
     get(pol, NOW, OT_ERR_TYP, "location accepting only at+jwt");
-    pol->accept_types = strings("JWT", NULL);
+    pol->accept_types = strings(pool, "JWT", NULL);
     get(pol, NOW, OT_OK, "location accepting JWT");
 
     reset();
@@ -409,7 +367,7 @@ static void test_policy_binding(void)
     pol = location();
     get(pol, NOW, OT_ERR_TYP, "no typ: refused where JWT is not listed");
     ok(last_detail && strstr(last_detail, "missing"), "  detail says missing");
-    pol->accept_types = strings("at+jwt", "JWT", NULL);
+    pol->accept_types = strings(pool, "at+jwt", "JWT", NULL);
     if (get(pol, NOW, OT_OK, "no typ: accepted where JWT is listed")) {
         ok(last_token->typ == NULL && last_token->kid != NULL,
            "  typ absent, kid kept");
@@ -422,7 +380,7 @@ static void test_policy_binding(void)
         "put a token for the API and a client");
     pol = location();
     get(pol, NOW, OT_OK, "location without login clients");
-    pol->login_clients = strings(LOGIN_CLIENT, NULL);
+    pol->login_clients = strings(pool, LOGIN_CLIENT, NULL);
     get(pol, NOW, OT_ERR_ID_TOKEN,
         "location where that client is the login client");
 }
@@ -500,11 +458,11 @@ static void test_introspection_results(void)
 
     /* No JWS was verified: typ and alg rules do not apply. */
     pol->algorithms = ot_alg_by_name("ES256")->bit;
-    pol->accept_types = strings("custom+jwt", NULL);
+    pol->accept_types = strings(pool, "custom+jwt", NULL);
     get(pol, NOW, OT_OK, "typ and alg rules do not apply to introspection");
 
     pol = location();
-    pol->audiences = strings(AUD_OTHER, NULL);
+    pol->audiences = strings(pool, AUD_OTHER, NULL);
     get(pol, NOW, OT_ERR_AUDIENCE, "introspection result, other audience");
 
     /* This location's issuer has no introspection endpoint: it could not
@@ -667,11 +625,11 @@ static void test_memo(void)
            && !strcmp(tok->kid, "rsa-a"),
        "memo: the hit carries subject and kid");
     pol = location();
-    pol->audiences = strings(AUD_OTHER, NULL);
+    pol->audiences = strings(pool, AUD_OTHER, NULL);
     is_int(memo_get(memo, TOKEN, pol, NOW), OT_ERR_AUDIENCE,
            "memo: a hit is re-checked against the asking location");
     pol = location();
-    pol->accept_types = strings("JWT", NULL);
+    pol->accept_types = strings(pool, "JWT", NULL);
     is_int(memo_get(memo, TOKEN, pol, NOW), OT_ERR_TYP,
            "memo: typ re-checked on a hit");
     is_int(memo_get(memo, TOKEN, location(), NOW + 601), OT_ERR_NOT_FOUND,

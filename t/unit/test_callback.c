@@ -20,6 +20,9 @@
 #include <openssl/rsa.h>
 
 #include "tap.h"
+#include "status_check.h"
+#include "canned_fetch.h"
+#include "values.h"
 #include "ot.h"
 #include "util/b64url.h"
 #include "util/json.h"
@@ -55,55 +58,6 @@ static EVP_PKEY *rsa;
 static ot_jwks_t *jwks;
 
 /* ---- the canned token endpoint -------------------------------------------- */
-
-typedef struct canned_t {
-    /* programmed */
-    ot_status_t rv;
-    int status;
-    const char *body;
-    const char *why;
-    /* recorded */
-    int calls;
-    const char *method, *url, *content_type, *sent, *authorization;
-    apr_size_t sent_len, max_response;
-} canned_t;
-
-static ot_status_t canned_fetch(const ot_fetcher_t *fetcher, apr_pool_t *p,
-                                const ot_http_request_t *req,
-                                ot_http_response_t *resp, const char **why)
-{
-    canned_t *c = fetcher->ctx;
-
-    c->calls++;
-    c->method = req->method ? apr_pstrdup(p, req->method) : NULL;
-    c->url = req->url ? apr_pstrdup(p, req->url) : NULL;
-    c->content_type =
-        req->content_type ? apr_pstrdup(p, req->content_type) : NULL;
-    c->sent = req->body ? apr_pstrmemdup(p, req->body, req->body_len) : NULL;
-    c->sent_len = req->body_len;
-    c->authorization =
-        req->authorization ? apr_pstrdup(p, req->authorization) : NULL;
-    c->max_response = req->max_response;
-    if (c->rv != OT_OK) {
-        *why = c->why;
-        return c->rv;
-    }
-    resp->status = c->status;
-    resp->body = c->body ? apr_pstrdup(p, c->body) : NULL;
-    resp->body_len = c->body ? strlen(c->body) : 0;
-    resp->cache_control = NULL;
-    return OT_OK;
-}
-
-static canned_t canned;
-static ot_fetcher_t fetcher = {canned_fetch, &canned};
-
-static void answer(int status, const char *body)
-{
-    memset(&canned, 0, sizeof(canned));
-    canned.status = status;
-    canned.body = body;
-}
 
 static void answer_json(int status, json_t *j)
 {
@@ -190,17 +144,6 @@ static const char *mint(json_t *claims)
     return out;
 }
 
-static json_t *with(json_t *object, const char *key, json_t *value)
-{
-    if (value == NULL) {
-        json_object_del(object, key);
-    }
-    else {
-        json_object_set_new(object, key, value);
-    }
-    return object;
-}
-
 static json_t *id_claims(void)
 {
     return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "iss", ISS,
@@ -264,19 +207,6 @@ static ot_access_policy_t *policy(void)
 static ot_login_result_t result;
 static const char *last_detail;
 
-static int is_str(const char *got, const char *want, const char *name)
-{
-    int pass = (got == NULL && want == NULL)
-               || (got != NULL && want != NULL && strcmp(got, want) == 0);
-
-    ok(pass, "%s", name);
-    if (!pass) {
-        diag("  got \"%s\", expected \"%s\"", got ? got : "(null)",
-             want ? want : "(null)");
-    }
-    return pass;
-}
-
 /* The status is the expected one; a refusal leaves the result alone and
  * comes with a detail that repeats nothing from the tokens. */
 static int judge(ot_status_t rv, ot_status_t want, const char *name)
@@ -287,13 +217,7 @@ static int judge(ot_status_t rv, ot_status_t want, const char *name)
             || (last_detail != NULL && strstr(last_detail, "CANARY") == NULL
                 && strcmp(result.subject, "untouched") == 0));
 
-    ok(pass, "%s", name);
-    if (!pass) {
-        diag("  got %d (%s), expected %d (%s); detail: %s", (int)rv,
-             ot_status_text(rv), (int)want, ot_status_text(want),
-             last_detail ? last_detail : "(none)");
-    }
-    return pass;
+    return ok_status(pass, rv, want, last_detail, name);
 }
 
 static int exchange_as(const ot_client_t *client, const char *code,

@@ -12,15 +12,13 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 #include <jansson.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 
 #include "tap.h"
+#include "status_check.h"
+#include "values.h"
+#include "mint.h"
 #include "ot.h"
-#include "util/b64url.h"
 #include "util/json.h"
 #include "jose/alg.h"
 #include "jose/jwks.h"
@@ -39,187 +37,14 @@
 
 static apr_pool_t *pool;
 
-typedef struct {
-    EVP_PKEY *pkey;
-    const char *kid;
-} test_key_t;
-
 static test_key_t rsa_a, ec_a, rsa_other;
 static ot_jwks_t *jwks_a, *jwks_other;
 
-/* ---- keys and JWKs ---------------------------------------------------- */
-
-static EVP_PKEY *keygen(const char *type, const char *group, int rsa_bits)
-{
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-    EVP_PKEY *pkey = NULL;
-
-    if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1
-        || (rsa_bits && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, rsa_bits) != 1)
-        || (group && EVP_PKEY_CTX_set_group_name(ctx, group) != 1)
-        || EVP_PKEY_keygen(ctx, &pkey) != 1) {
-        pkey = NULL;
-    }
-    EVP_PKEY_CTX_free(ctx);
-    return pkey;
-}
-
-static const char *b64(const void *data, apr_size_t len)
-{
-    return ot_b64url_encode(pool, data, len);
-}
-
-/* A big-endian parameter as base64url; pad > 0 left-pads to that size, as
- * RFC 7518 6.2.1.2 requires of EC coordinates. */
-static const char *bn_param(EVP_PKEY *pkey, const char *name, int pad)
-{
-    BIGNUM *bn = NULL;
-    unsigned char *buf;
-    int len;
-
-    if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1) {
-        return "";
-    }
-    len = pad > 0 ? pad : BN_num_bytes(bn);
-    buf = apr_palloc(pool, (apr_size_t)len);
-    if (pad > 0) {
-        BN_bn2binpad(bn, buf, pad);
-    }
-    else {
-        BN_bn2bin(bn, buf);
-    }
-    BN_free(bn);
-    return b64(buf, (apr_size_t)len);
-}
-
-static json_t *public_jwk(const test_key_t *k)
-{
-    if (EVP_PKEY_get_base_id(k->pkey) == EVP_PKEY_RSA) {
-        return json_pack("{s:s, s:s, s:s, s:s}", "kty", "RSA", "kid", k->kid,
-                         "n", bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N, 0), "e",
-                         bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E, 0));
-    }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256",
-                     "kid", k->kid, "x",
-                     bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_X, 32), "y",
-                     bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, 32));
-}
-
-static ot_jwks_t *make_jwks(const test_key_t *const *keys, int n)
-{
-    json_t *set = ot_json_pool_own(pool, json_pack("{s:[]}", "keys"));
-    ot_jwks_t *jwks = NULL;
-    const char *why = NULL;
-    char *text;
-    int i;
-
-    for (i = 0; i < n; i++) {
-        json_array_append_new(json_object_get(set, "keys"),
-                              public_jwk(keys[i]));
-    }
-    text = json_dumps(set, JSON_COMPACT);
-    if (ot_jwks_parse(pool, text, strlen(text), &jwks, &why) != OT_OK) {
-        diag("JWKS refused: %s", why ? why : "?");
-    }
-    free(text);
-    return jwks;
-}
-
 /* ---- minting ------------------------------------------------------------ */
-
-static const char *sign(const test_key_t *k, const char *alg, const char *input)
-{
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    unsigned char *sig = NULL, raw[64];
-    const unsigned char *der;
-    const BIGNUM *r, *s;
-    ECDSA_SIG *esig;
-    size_t sig_len = 0;
-    const char *out = "";
-
-    if (EVP_DigestSignInit_ex(mctx, NULL, "SHA256", NULL, NULL, k->pkey, NULL)
-            != 1
-        || EVP_DigestSign(mctx, NULL, &sig_len, (const unsigned char *)input,
-                          strlen(input))
-               != 1) {
-        goto done;
-    }
-    sig = apr_palloc(pool, sig_len);
-    if (EVP_DigestSign(mctx, sig, &sig_len, (const unsigned char *)input,
-                       strlen(input))
-        != 1) {
-        goto done;
-    }
-    if (strcmp(alg, "ES256") != 0) {
-        out = b64(sig, sig_len);
-        goto done;
-    }
-    /* JWS wants R || S, each the curve's size, not OpenSSL's DER. */
-    der = sig;
-    esig = d2i_ECDSA_SIG(NULL, &der, (long)sig_len);
-    if (esig != NULL) {
-        ECDSA_SIG_get0(esig, &r, &s);
-        BN_bn2binpad(r, raw, 32);
-        BN_bn2binpad(s, raw + 32, 32);
-        ECDSA_SIG_free(esig);
-        out = b64(raw, 64);
-    }
-done:
-    EVP_MD_CTX_free(mctx);
-    return out;
-}
-
-static const char *json_b64(json_t *j)
-{
-    char *text = json_dumps(j, JSON_COMPACT);
-    const char *out = b64(text, strlen(text));
-
-    free(text);
-    return out;
-}
-
-/* typ NULL: no typ header; kid from the key; extra: more header members
- * (may be NULL). */
-static const char *mint_hdr(const test_key_t *k, const char *alg,
-                            const char *typ, json_t *extra, json_t *claims)
-{
-    json_t *hdr = ot_json_pool_own(pool, json_pack("{s:s}", "alg", alg));
-    const char *input;
-
-    if (typ != NULL) {
-        json_object_set_new(hdr, "typ", json_string(typ));
-    }
-    if (k->kid != NULL) {
-        json_object_set_new(hdr, "kid", json_string(k->kid));
-    }
-    if (extra != NULL) {
-        json_object_update(hdr, extra);
-        json_decref(extra);
-    }
-    input = apr_pstrcat(pool, json_b64(hdr), ".", json_b64(claims), NULL);
-    return apr_pstrcat(pool, input, ".", sign(k, alg, input), NULL);
-}
-
-static const char *mint_with(const test_key_t *k, const char *alg,
-                             const char *typ, json_t *claims)
-{
-    return mint_hdr(k, alg, typ, NULL, claims);
-}
 
 static const char *mint(json_t *claims)
 {
     return mint_with(&rsa_a, "RS256", NULL, claims);
-}
-
-static json_t *with(json_t *claims, const char *key, json_t *value)
-{
-    if (value == NULL) {
-        json_object_del(claims, key);
-    }
-    else {
-        json_object_set_new(claims, key, value);
-    }
-    return claims;
 }
 
 static json_t *id_claims(void)
@@ -272,13 +97,7 @@ static int judge(ot_status_t rv, ot_status_t want, int have_output,
                                : last_detail != NULL
                                      && strstr(last_detail, "CANARY") == NULL);
 
-    ok(pass, "%s", name);
-    if (!pass) {
-        diag("  got %d (%s), expected %d (%s); detail: %s", (int)rv,
-             ot_status_text(rv), (int)want, ot_status_text(want),
-             last_detail ? last_detail : "(none)");
-    }
-    return pass;
+    return ok_status(pass, rv, want, last_detail, name);
 }
 
 static int expect_id_pol(const ot_access_policy_t *pol, const char *token,
@@ -322,19 +141,6 @@ static int expect_logout_pol(const ot_access_policy_t *pol, const char *token,
 static int expect_logout(const char *token, ot_status_t want, const char *name)
 {
     return expect_logout_pol(policy(), token, want, name);
-}
-
-static int is_str(const char *got, const char *want, const char *name)
-{
-    int pass = (got == NULL && want == NULL)
-               || (got != NULL && want != NULL && strcmp(got, want) == 0);
-
-    ok(pass, "%s", name);
-    if (!pass) {
-        diag("  got \"%s\", expected \"%s\"", got ? got : "(null)",
-             want ? want : "(null)");
-    }
-    return pass;
 }
 
 static int detail_has(const char *what)
@@ -734,6 +540,7 @@ int main(int argc, const char *const *argv)
 
     apr_app_initialize(&argc, &argv, NULL);
     apr_pool_create(&pool, NULL);
+    mint_pool = pool;
 
     rsa_a.pkey = keygen("RSA", NULL, 2048);
     rsa_a.kid = "rsa-a";

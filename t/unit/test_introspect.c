@@ -14,6 +14,9 @@
 #include <jansson.h>
 
 #include "tap.h"
+#include "status_check.h"
+#include "canned_fetch.h"
+#include "values.h"
 #include "ot.h"
 #include "fetch/fetch.h"
 #include "token/access.h"
@@ -35,55 +38,6 @@
 static apr_pool_t *pool;
 
 /* ---- the canned fetcher ------------------------------------------------ */
-
-typedef struct canned_t {
-    /* programmed */
-    ot_status_t rv;
-    int status;
-    const char *body;
-    const char *why;
-    /* recorded */
-    int calls;
-    const char *method, *url, *content_type, *sent, *authorization;
-    apr_size_t sent_len, max_response;
-} canned_t;
-
-static ot_status_t canned_fetch(const ot_fetcher_t *fetcher, apr_pool_t *p,
-                                const ot_http_request_t *req,
-                                ot_http_response_t *resp, const char **why)
-{
-    canned_t *c = fetcher->ctx;
-
-    c->calls++;
-    c->method = req->method ? apr_pstrdup(p, req->method) : NULL;
-    c->url = req->url ? apr_pstrdup(p, req->url) : NULL;
-    c->content_type =
-        req->content_type ? apr_pstrdup(p, req->content_type) : NULL;
-    c->sent = req->body ? apr_pstrmemdup(p, req->body, req->body_len) : NULL;
-    c->sent_len = req->body_len;
-    c->authorization =
-        req->authorization ? apr_pstrdup(p, req->authorization) : NULL;
-    c->max_response = req->max_response;
-    if (c->rv != OT_OK) {
-        *why = c->why;
-        return c->rv;
-    }
-    resp->status = c->status;
-    resp->body = c->body ? apr_pstrdup(p, c->body) : NULL;
-    resp->body_len = c->body ? strlen(c->body) : 0;
-    resp->cache_control = NULL;
-    return OT_OK;
-}
-
-static canned_t canned;
-static ot_fetcher_t fetcher = {canned_fetch, &canned};
-
-static void answer(int status, const char *body)
-{
-    memset(&canned, 0, sizeof(canned));
-    canned.status = status;
-    canned.body = body;
-}
 
 /* A JSON answer from a pack format, as the provider would send it. */
 static void answer_json(json_t *j)
@@ -118,20 +72,6 @@ static void answer_active(const char *key, json_t *value)
 
 /* ---- policy ---------------------------------------------------------------- */
 
-static apr_array_header_t *strings(const char *first, ...)
-{
-    apr_array_header_t *a = apr_array_make(pool, 2, sizeof(const char *));
-    const char *s;
-    va_list ap;
-
-    va_start(ap, first);
-    for (s = first; s != NULL; s = va_arg(ap, const char *)) {
-        APR_ARRAY_PUSH(a, const char *) = s;
-    }
-    va_end(ap);
-    return a;
-}
-
 static ot_introspection_t endpoint_basic = {URL, "intro-client", SECRET,
                                             OT_CLIENT_AUTH_BASIC};
 static ot_introspection_t endpoint_post = {URL, "intro-client", SECRET,
@@ -146,10 +86,10 @@ static ot_access_policy_t *policy(void)
 
     APR_ARRAY_PUSH(issuers, ot_issuer_t *) = &issuer;
     pol->issuers = issuers;
-    pol->audiences = strings(AUD, NULL);
+    pol->audiences = strings(pool, AUD, NULL);
     pol->algorithms = ot_alg_default_set();
     pol->clock_skew = 60;
-    pol->login_clients = strings(LOGIN_CLIENT, NULL);
+    pol->login_clients = strings(pool, LOGIN_CLIENT, NULL);
     return pol;
 }
 
@@ -173,32 +113,13 @@ static int expect_with(const ot_access_policy_t *pol,
            && (rv == OT_OK ? last_token != NULL
                            : last_token == NULL && last_detail != NULL
                                  && strstr(last_detail, "CANARY") == NULL);
-    ok(pass, "%s", name);
-    if (!pass) {
-        diag("  got %d (%s), expected %d (%s); detail: %s", (int)rv,
-             ot_status_text(rv), (int)want, ot_status_text(want),
-             last_detail ? last_detail : "(none)");
-    }
-    return pass;
+    return ok_status(pass, rv, want, last_detail, name);
 }
 
 static int expect(const ot_access_policy_t *pol, ot_status_t want,
                   const char *name)
 {
     return expect_with(pol, &endpoint_basic, want, name);
-}
-
-static int is_str(const char *got, const char *want, const char *name)
-{
-    int pass = (got == NULL && want == NULL)
-               || (got != NULL && want != NULL && strcmp(got, want) == 0);
-
-    ok(pass, "%s", name);
-    if (!pass) {
-        diag("  got \"%s\", expected \"%s\"", got ? got : "(null)",
-             want ? want : "(null)");
-    }
-    return pass;
 }
 
 /* ---- the tests ------------------------------------------------------------ */

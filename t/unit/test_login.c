@@ -18,113 +18,12 @@
 #include "util/b64url.h"
 #include "util/crypto.h"
 #include "tap.h"
+#include "spy_store.h"
 
 #define NOW APR_INT64_C(1700000000)
 #define TTL 300
 
 static apr_pool_t *pool;
-static apr_time_t fake_now;
-
-/* ---- a store that can be watched and broken -------------------------- */
-
-/* The memory store on the fake clock, behind a layer that keeps a copy of
- * every value written (to look for secrets in clear) and can fail every
- * call as an unreachable Redis would. */
-typedef struct spy_t {
-    ot_store_t *inner;
-    apr_array_header_t *written; /* const char * */
-    int puts;
-    int down;
-} spy_t;
-
-static spy_t spy_state;
-static ot_store_t spy;
-
-static apr_time_t store_now(void *baton)
-{
-    (void)baton;
-    return fake_now;
-}
-
-static ot_status_t spy_get(const ot_store_t *store, apr_pool_t *p,
-                           const unsigned char *id, apr_size_t id_len,
-                           unsigned char **value, apr_size_t *value_len)
-{
-    spy_t *s = store->ctx;
-
-    if (s->down) {
-        return OT_ERR_UNAVAILABLE;
-    }
-    return s->inner->get(s->inner, p, id, id_len, value, value_len);
-}
-
-static ot_status_t spy_put(const ot_store_t *store, apr_pool_t *p,
-                           const unsigned char *id, apr_size_t id_len,
-                           const unsigned char *value, apr_size_t value_len,
-                           apr_time_t expiry)
-{
-    spy_t *s = store->ctx;
-
-    if (s->down) {
-        return OT_ERR_UNAVAILABLE;
-    }
-    s->puts++;
-    APR_ARRAY_PUSH(s->written, const char *) =
-        apr_pstrmemdup(pool, (const char *)value, value_len);
-    return s->inner->put(s->inner, p, id, id_len, value, value_len, expiry);
-}
-
-static ot_status_t spy_remove(const ot_store_t *store, apr_pool_t *p,
-                              const unsigned char *id, apr_size_t id_len)
-{
-    spy_t *s = store->ctx;
-
-    if (s->down) {
-        return OT_ERR_UNAVAILABLE;
-    }
-    return s->inner->remove(s->inner, p, id, id_len);
-}
-
-static ot_status_t spy_claim(const ot_store_t *store, apr_pool_t *p,
-                             const unsigned char *id, apr_size_t id_len,
-                             apr_time_t expiry)
-{
-    spy_t *s = store->ctx;
-
-    if (s->down) {
-        return OT_ERR_UNAVAILABLE;
-    }
-    return s->inner->claim(s->inner, p, id, id_len, expiry);
-}
-
-/* A fresh, empty store with the clock at NOW. */
-static const ot_store_t *reset(void)
-{
-    fake_now = apr_time_from_sec(NOW);
-    spy_state.inner = ot_store_memory_create(pool, store_now, NULL);
-    spy_state.written = apr_array_make(pool, 8, sizeof(const char *));
-    spy_state.puts = 0;
-    spy_state.down = 0;
-    spy.get = spy_get;
-    spy.put = spy_put;
-    spy.remove = spy_remove;
-    spy.claim = spy_claim;
-    spy.max_value_len = spy_state.inner->max_value_len;
-    spy.ctx = &spy_state;
-    return &spy;
-}
-
-static int written_contains(const char *needle)
-{
-    int i;
-
-    for (i = 0; i < spy_state.written->nelts; i++) {
-        if (strstr(APR_ARRAY_IDX(spy_state.written, i, const char *), needle)) {
-            return 1;
-        }
-    }
-    return 0;
-}
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -240,7 +139,7 @@ static ot_login_t *start(const ot_store_t *store, const char *return_to)
 
 static void test_login_round_trip(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_login_t *login, *taken;
     unsigned char hash[OT_SHA256_LEN];
 
@@ -285,7 +184,7 @@ static void test_login_round_trip(void)
 
 static void test_login_binding(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_login_t *login, *other, *taken;
 
     login = start(store, "/");
@@ -320,7 +219,7 @@ static void test_login_binding(void)
 
 static void test_login_expiry(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_login_t *a, *b, *taken;
 
     a = start(store, "/a");
@@ -335,7 +234,7 @@ static void test_login_expiry(void)
 
 static void test_login_concurrent(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_login_t *a, *b, *c, *taken;
 
     a = start(store, "/tab-a");
@@ -358,7 +257,7 @@ static void test_login_concurrent(void)
 
 static void test_login_refusals(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_login_t *login, *taken;
     char *long_path;
 
@@ -450,7 +349,7 @@ static void test_login_damaged(void)
     ot_sha256("B", 1, hash);
     hash_b64 = ot_b64url_encode(pool, hash, sizeof(hash));
     for (i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
-        store = reset();
+        store = spy_store_reset(pool, NOW);
         text = apr_psprintf(pool, records[i], hash_b64);
         ot_store_put(store, pool, "login", "S", (const unsigned char *)text,
                      strlen(text), apr_time_from_sec(NOW + TTL));
@@ -461,7 +360,7 @@ static void test_login_damaged(void)
     }
     /* The same template, intact, is taken: the cases above fail for the
      * reason they name. */
-    store = reset();
+    store = spy_store_reset(pool, NOW);
     text = apr_psprintf(pool,
                         "{\"v\":1,\"state\":\"S\",\"nonce\":\"n\","
                         "\"code_verifier\":\"v\",\"binding_sha256\":\"%s\","
@@ -477,7 +376,7 @@ static void test_login_damaged(void)
  * before either removes it. The claim lets one through. */
 static void test_login_replay_race(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_login_t *login, *taken;
 
     login = start(store, "/");
@@ -495,7 +394,7 @@ static void test_login_replay_race(void)
 
 static void test_cookie_names(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_login_t *a = start(store, "/"), *b = start(store, "/");
     const char *na, *nb, *expected;
     unsigned char hash[OT_SHA256_LEN];
@@ -598,7 +497,7 @@ static int param_is(apr_hash_t *params, const char *name, const char *value)
 static void test_authorization_url(void)
 {
     static const char *const redirect = "https://rp.test/cb?a=1&b=x y/é#f";
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_login_t *login = start(store, "/");
     const char *url, *challenge = ot_pkce_challenge(pool, login->code_verifier);
     apr_hash_t *params;

@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "util/json.h"
 #include "tap.h"
+#include "spy_store.h"
 
 #define ISSUER "https://idp.test"
 #define NOW APR_INT64_C(1700000000)
@@ -23,113 +24,6 @@
 #define MAX 28800
 
 static apr_pool_t *pool;
-static apr_time_t fake_now;
-
-/* ---- a store that can be watched and broken -------------------------- */
-
-/* The memory store on the fake clock, behind a layer that keeps a copy of
- * every value written (to look for ids in clear) and can fail every call
- * as an unreachable Redis would. */
-typedef struct spy_t {
-    ot_store_t *inner;
-    apr_array_header_t *written; /* const char * */
-    int puts;
-    int down;
-} spy_t;
-
-static spy_t spy_state;
-static ot_store_t spy;
-
-static apr_time_t store_now(void *baton)
-{
-    (void)baton;
-    return fake_now;
-}
-
-static ot_status_t spy_get(const ot_store_t *store, apr_pool_t *p,
-                           const unsigned char *id, apr_size_t id_len,
-                           unsigned char **value, apr_size_t *value_len)
-{
-    spy_t *s = store->ctx;
-
-    if (s->down) {
-        return OT_ERR_UNAVAILABLE;
-    }
-    return s->inner->get(s->inner, p, id, id_len, value, value_len);
-}
-
-static ot_status_t spy_put(const ot_store_t *store, apr_pool_t *p,
-                           const unsigned char *id, apr_size_t id_len,
-                           const unsigned char *value, apr_size_t value_len,
-                           apr_time_t expiry)
-{
-    spy_t *s = store->ctx;
-
-    if (s->down) {
-        return OT_ERR_UNAVAILABLE;
-    }
-    s->puts++;
-    APR_ARRAY_PUSH(s->written, const char *) =
-        apr_pstrmemdup(pool, (const char *)value, value_len);
-    return s->inner->put(s->inner, p, id, id_len, value, value_len, expiry);
-}
-
-static ot_status_t spy_remove(const ot_store_t *store, apr_pool_t *p,
-                              const unsigned char *id, apr_size_t id_len)
-{
-    spy_t *s = store->ctx;
-
-    if (s->down) {
-        return OT_ERR_UNAVAILABLE;
-    }
-    return s->inner->remove(s->inner, p, id, id_len);
-}
-
-static ot_status_t spy_claim(const ot_store_t *store, apr_pool_t *p,
-                             const unsigned char *id, apr_size_t id_len,
-                             apr_time_t expiry)
-{
-    spy_t *s = store->ctx;
-
-    if (s->down) {
-        return OT_ERR_UNAVAILABLE;
-    }
-    return s->inner->claim(s->inner, p, id, id_len, expiry);
-}
-
-/* A fresh, empty store with the clock at NOW. */
-static const ot_store_t *reset(void)
-{
-    fake_now = apr_time_from_sec(NOW);
-    spy_state.inner = ot_store_memory_create(pool, store_now, NULL);
-    spy_state.written = apr_array_make(pool, 8, sizeof(const char *));
-    spy_state.puts = 0;
-    spy_state.down = 0;
-    spy.get = spy_get;
-    spy.put = spy_put;
-    spy.remove = spy_remove;
-    spy.claim = spy_claim;
-    spy.max_value_len = spy_state.inner->max_value_len;
-    spy.ctx = &spy_state;
-    return &spy;
-}
-
-static void set_now(apr_int64_t sec)
-{
-    fake_now = apr_time_from_sec(sec);
-}
-
-static int written_contains(const char *needle)
-{
-    int i;
-
-    for (i = 0; i < spy_state.written->nelts; i++) {
-        if (strstr(APR_ARRAY_IDX(spy_state.written, i, const char *), needle)) {
-            return 1;
-        }
-    }
-    return 0;
-}
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -222,7 +116,7 @@ static void test_ids(void)
 
 static void test_round_trip(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_session_t *s = make(ISSUER, "alice", "sid-1", NOW), *out;
     int touch = -1;
 
@@ -279,7 +173,7 @@ static void test_round_trip(void)
  * record, which adds a level around them. */
 static void test_deep_claims(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_session_t *s = make(ISSUER, "deep", NULL, NOW), *out;
     char *text = apr_pstrdup(pool, "{\"a\":0}");
     int depth;
@@ -300,7 +194,7 @@ static void test_deep_claims(void)
 
 static void test_save_refusals(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_session_t *s = make(ISSUER, "alice", NULL, NOW), copy;
     char *big;
 
@@ -391,7 +285,7 @@ static void test_load_refusals(void)
         "last_used that would overflow now - last_used",
         "claims with a duplicate key",
     };
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     const char *intact;
     ot_session_t *out;
     unsigned char *value;
@@ -432,7 +326,7 @@ static void test_load_refusals(void)
 
 static void test_idle_expiry(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_session_t *s = saved(store, ISSUER, "alice", NULL), *out;
 
     is_int(load(store, s->id, NOW + IDLE, &out, NULL), OT_OK,
@@ -450,7 +344,7 @@ static void test_idle_expiry(void)
 
 static void test_absolute_expiry(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_session_t *s = saved(store, ISSUER, "alice", NULL), *out;
     apr_int64_t t;
     int touch, ok_all = 1;
@@ -487,7 +381,7 @@ static void test_absolute_expiry(void)
 
 static void test_touch(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_session_t *s = saved(store, ISSUER, "alice", "sid"), *out;
     int touch = -1, puts;
 
@@ -515,7 +409,7 @@ static void test_touch(void)
 
 static void test_remove(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_session_t *a = saved(store, ISSUER, "alice", NULL);
     ot_session_t *b = saved(store, ISSUER, "alice", NULL), *out;
 
@@ -535,7 +429,7 @@ static void test_remove(void)
 
 static void test_remove_by(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_session_t *a1, *a2, *a3, *b1, *c1, *d1;
     int count = -1;
 
@@ -592,7 +486,7 @@ static void test_remove_by(void)
 
 static void test_index_cap(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_session_t *s[20], *out;
     int i, count = -1, oldest_alive = 1, newest_gone = 1;
 
@@ -616,7 +510,7 @@ static void test_index_cap(void)
 
     /* Saving one session again and again (touches) does not fill the
      * index with copies of it. */
-    store = reset();
+    store = spy_store_reset(pool, NOW);
     s[0] = saved(store, ISSUER, "dora", NULL);
     for (i = 0; i < 20; i++) {
         load(store, s[0]->id, NOW + 60 * (i + 1), &out, NULL);
@@ -636,7 +530,7 @@ static void test_index_cap(void)
  * long as its longest session, not its last one. */
 static void test_index_prunes(void)
 {
-    const ot_store_t *store = reset();
+    const ot_store_t *store = spy_store_reset(pool, NOW);
     ot_session_t *s;
     int i, count = -1;
 
@@ -658,7 +552,7 @@ static void test_index_prunes(void)
            && count == 16,
        "prune: the 5 ended entries make room, no live one is dropped");
 
-    store = reset();
+    store = spy_store_reset(pool, NOW);
     ot_session_save(pool, store, make(ISSUER, "gina", "g", NOW), MAX);
     ot_session_save(pool, store, make(ISSUER, "gina", "g", NOW), 100);
     set_now(NOW + 200);
@@ -683,7 +577,7 @@ static void test_damaged_index(void)
     int count = -1;
 
     for (i = 0; i < sizeof(indexes) / sizeof(indexes[0]); i++) {
-        store = reset();
+        store = spy_store_reset(pool, NOW);
         ot_store_put(store, pool, "session-sub", ISSUER "\nhank",
                      (const unsigned char *)indexes[i], strlen(indexes[i]),
                      apr_time_from_sec(NOW + 60));
@@ -694,7 +588,7 @@ static void test_damaged_index(void)
                       == OT_OK
                && count == 1 && !alive(store, s),
            "damaged index %d: rebuilt, the session found and ended", (int)i);
-        store = reset();
+        store = spy_store_reset(pool, NOW);
         ot_store_put(store, pool, "session-sub", ISSUER "\nhank",
                      (const unsigned char *)indexes[i], strlen(indexes[i]),
                      apr_time_from_sec(NOW + 60));

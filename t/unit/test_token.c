@@ -11,15 +11,13 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 #include <jansson.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 
 #include "tap.h"
+#include "status_check.h"
+#include "values.h"
+#include "mint.h"
 #include "ot.h"
-#include "util/b64url.h"
 #include "util/json.h"
 #include "jose/alg.h"
 #include "jose/jwks.h"
@@ -37,178 +35,10 @@
 
 static apr_pool_t *pool;
 
-typedef struct {
-    EVP_PKEY *pkey;
-    const char *kid;
-} test_key_t;
-
 static test_key_t rsa_a, ec_a, ed_a, rsa_b;
 static ot_jwks_t *jwks_a, *jwks_b;
 
-/* ---- keys and JWKs ---------------------------------------------------- */
-
-static EVP_PKEY *keygen(const char *type, const char *group, int rsa_bits)
-{
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-    EVP_PKEY *pkey = NULL;
-
-    if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1
-        || (rsa_bits && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, rsa_bits) != 1)
-        || (group && EVP_PKEY_CTX_set_group_name(ctx, group) != 1)
-        || EVP_PKEY_keygen(ctx, &pkey) != 1) {
-        pkey = NULL;
-    }
-    EVP_PKEY_CTX_free(ctx);
-    return pkey;
-}
-
-static const char *b64(const void *data, apr_size_t len)
-{
-    return ot_b64url_encode(pool, data, len);
-}
-
-/* A big-endian parameter as base64url; pad > 0 left-pads to that size, as
- * RFC 7518 6.2.1.2 requires of EC coordinates. */
-static const char *bn_param(EVP_PKEY *pkey, const char *name, int pad)
-{
-    BIGNUM *bn = NULL;
-    unsigned char *buf;
-    int len;
-
-    if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1) {
-        return "";
-    }
-    len = pad > 0 ? pad : BN_num_bytes(bn);
-    buf = apr_palloc(pool, (apr_size_t)len);
-    if (pad > 0) {
-        BN_bn2binpad(bn, buf, pad);
-    }
-    else {
-        BN_bn2bin(bn, buf);
-    }
-    BN_free(bn);
-    return b64(buf, (apr_size_t)len);
-}
-
-static json_t *public_jwk(const test_key_t *k)
-{
-    unsigned char pub[64];
-    size_t pub_len = 0;
-
-    switch (EVP_PKEY_get_base_id(k->pkey)) {
-    case EVP_PKEY_RSA:
-        return json_pack("{s:s, s:s, s:s, s:s}", "kty", "RSA", "kid", k->kid,
-                         "n", bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N, 0), "e",
-                         bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E, 0));
-    case EVP_PKEY_EC:
-        return json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv",
-                         "P-256", "kid", k->kid, "x",
-                         bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_X, 32), "y",
-                         bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, 32));
-    default:
-        EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_PUB_KEY, pub,
-                                        sizeof(pub), &pub_len);
-        return json_pack("{s:s, s:s, s:s, s:s}", "kty", "OKP", "crv", "Ed25519",
-                         "kid", k->kid, "x", b64(pub, pub_len));
-    }
-}
-
-static ot_jwks_t *make_jwks(const test_key_t *const *keys, int n)
-{
-    json_t *set = ot_json_pool_own(pool, json_pack("{s:[]}", "keys"));
-    ot_jwks_t *jwks = NULL;
-    const char *why = NULL;
-    char *text;
-    int i;
-
-    for (i = 0; i < n; i++) {
-        json_array_append_new(json_object_get(set, "keys"),
-                              public_jwk(keys[i]));
-    }
-    text = json_dumps(set, JSON_COMPACT);
-    if (ot_jwks_parse(pool, text, strlen(text), &jwks, &why) != OT_OK) {
-        diag("JWKS refused: %s", why ? why : "?");
-    }
-    free(text);
-    return jwks;
-}
-
 /* ---- minting ------------------------------------------------------------ */
-
-static const char *sign(const test_key_t *k, const char *alg, const char *input)
-{
-    const char *digest = strcmp(alg, "EdDSA") == 0 ? NULL : "SHA256";
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    unsigned char *sig = NULL, raw[64];
-    const unsigned char *der;
-    const BIGNUM *r, *s;
-    ECDSA_SIG *esig;
-    size_t sig_len = 0;
-    const char *out = "";
-
-    if (EVP_DigestSignInit_ex(mctx, &pctx, digest, NULL, NULL, k->pkey, NULL)
-            != 1
-        || (strncmp(alg, "PS", 2) == 0
-            && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
-                || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
-                                                    RSA_PSS_SALTLEN_DIGEST)
-                       != 1))
-        || EVP_DigestSign(mctx, NULL, &sig_len, (const unsigned char *)input,
-                          strlen(input))
-               != 1) {
-        goto done;
-    }
-    sig = apr_palloc(pool, sig_len);
-    if (EVP_DigestSign(mctx, sig, &sig_len, (const unsigned char *)input,
-                       strlen(input))
-        != 1) {
-        goto done;
-    }
-    if (strncmp(alg, "ES", 2) != 0) {
-        out = b64(sig, sig_len);
-        goto done;
-    }
-    /* JWS wants R || S, each the curve's size, not OpenSSL's DER. */
-    der = sig;
-    esig = d2i_ECDSA_SIG(NULL, &der, (long)sig_len);
-    if (esig != NULL) {
-        ECDSA_SIG_get0(esig, &r, &s);
-        BN_bn2binpad(r, raw, 32);
-        BN_bn2binpad(s, raw + 32, 32);
-        ECDSA_SIG_free(esig);
-        out = b64(raw, 64);
-    }
-done:
-    EVP_MD_CTX_free(mctx);
-    return out;
-}
-
-static const char *json_b64(json_t *j)
-{
-    char *text = json_dumps(j, JSON_COMPACT);
-    const char *out = b64(text, strlen(text));
-
-    free(text);
-    return out;
-}
-
-/* typ NULL: no typ header; kid from the key. */
-static const char *mint_with(const test_key_t *k, const char *alg,
-                             const char *typ, json_t *claims)
-{
-    json_t *hdr = ot_json_pool_own(pool, json_pack("{s:s}", "alg", alg));
-    const char *input;
-
-    if (typ != NULL) {
-        json_object_set_new(hdr, "typ", json_string(typ));
-    }
-    if (k->kid != NULL) {
-        json_object_set_new(hdr, "kid", json_string(k->kid));
-    }
-    input = apr_pstrcat(pool, json_b64(hdr), ".", json_b64(claims), NULL);
-    return apr_pstrcat(pool, input, ".", sign(k, alg, input), NULL);
-}
 
 static const char *mint(json_t *claims)
 {
@@ -227,20 +57,6 @@ static json_t *base_claims(void)
 
 /* ---- policy and checks -------------------------------------------------- */
 
-static apr_array_header_t *strings(const char *first, ...)
-{
-    apr_array_header_t *a = apr_array_make(pool, 2, sizeof(const char *));
-    const char *s;
-    va_list ap;
-
-    va_start(ap, first);
-    for (s = first; s != NULL; s = va_arg(ap, const char *)) {
-        APR_ARRAY_PUSH(a, const char *) = s;
-    }
-    va_end(ap);
-    return a;
-}
-
 static ot_access_policy_t *policy(void)
 {
     ot_access_policy_t *pol = apr_pcalloc(pool, sizeof(*pol));
@@ -256,10 +72,10 @@ static ot_access_policy_t *policy(void)
     APR_ARRAY_PUSH(issuers, ot_issuer_t *) = a;
     APR_ARRAY_PUSH(issuers, ot_issuer_t *) = b;
     pol->issuers = issuers;
-    pol->audiences = strings(AUD, "https://second.example.com", NULL);
+    pol->audiences = strings(pool, AUD, "https://second.example.com", NULL);
     pol->algorithms = ot_alg_default_set();
     pol->clock_skew = 60;
-    pol->login_clients = strings(LOGIN_CLIENT, NULL);
+    pol->login_clients = strings(pool, LOGIN_CLIENT, NULL);
     return pol;
 }
 
@@ -282,37 +98,7 @@ static int expect(const ot_access_policy_t *pol, const char *token,
            && (rv == OT_OK ? last_token != NULL
                            : last_token == NULL && last_detail != NULL
                                  && strstr(last_detail, "CANARY") == NULL);
-    ok(pass, "%s", name);
-    if (!pass) {
-        diag("  got %d (%s), expected %d (%s); detail: %s", (int)rv,
-             ot_status_text(rv), (int)want, ot_status_text(want),
-             last_detail ? last_detail : "(none)");
-    }
-    return pass;
-}
-
-static int is_str(const char *got, const char *want, const char *name)
-{
-    int pass = (got == NULL && want == NULL)
-               || (got != NULL && want != NULL && strcmp(got, want) == 0);
-
-    ok(pass, "%s", name);
-    if (!pass) {
-        diag("  got \"%s\", expected \"%s\"", got ? got : "(null)",
-             want ? want : "(null)");
-    }
-    return pass;
-}
-
-static json_t *with(json_t *claims, const char *key, json_t *value)
-{
-    if (value == NULL) {
-        json_object_del(claims, key);
-    }
-    else {
-        json_object_set_new(claims, key, value);
-    }
-    return claims;
+    return ok_status(pass, rv, want, last_detail, name);
 }
 
 /* ---- the tests ------------------------------------------------------------ */
@@ -479,7 +265,7 @@ static void test_audience(void)
     pol->audiences = NULL;
     expect(pol, mint(base_claims()), OT_ERR_AUDIENCE,
            "no audience configured: refused");
-    pol->audiences = strings(NULL);
+    pol->audiences = strings(pool, NULL);
     expect(pol, mint(base_claims()), OT_ERR_AUDIENCE,
            "empty audience list: refused");
 }
@@ -489,7 +275,7 @@ static void test_typ(void)
     ot_access_policy_t *pol = policy();
     ot_access_policy_t *jwt = policy();
 
-    jwt->accept_types = strings("at+jwt", "JWT", NULL);
+    jwt->accept_types = strings(pool, "at+jwt", "JWT", NULL);
 
     expect(pol, mint_with(&rsa_a, "RS256", NULL, base_claims()), OT_ERR_TYP,
            "typ missing: refused by default");
@@ -508,22 +294,22 @@ static void test_typ(void)
 
     ok(ot_access_typ_accepted(NULL, "at+jwt"), "typ: NULL list means at+jwt");
     ok(!ot_access_typ_accepted(NULL, NULL), "typ: NULL list refuses no typ");
-    ok(ot_access_typ_accepted(strings(NULL), "Application/AT+JWT"),
+    ok(ot_access_typ_accepted(strings(pool, NULL), "Application/AT+JWT"),
        "typ: empty list means at+jwt, prefix and case ignored");
-    ok(ot_access_typ_accepted(strings("JWT", NULL), "application/jwt"),
+    ok(ot_access_typ_accepted(strings(pool, "JWT", NULL), "application/jwt"),
        "typ: JWT entry admits application/jwt");
-    ok(ot_access_typ_accepted(strings("application/jwt", NULL), NULL),
+    ok(ot_access_typ_accepted(strings(pool, "application/jwt", NULL), NULL),
        "typ: application/jwt entry admits no typ");
-    ok(!ot_access_typ_accepted(strings("JWT", NULL), "at+jwt"),
+    ok(!ot_access_typ_accepted(strings(pool, "JWT", NULL), "at+jwt"),
        "typ: JWT entry alone does not admit at+jwt");
-    ok(ot_access_typ_accepted(strings("custom+jwt", NULL),
+    ok(ot_access_typ_accepted(strings(pool, "custom+jwt", NULL),
                               "application/Custom+JWT"),
        "typ: other entry matches with prefix, case-insensitively");
-    ok(!ot_access_typ_accepted(strings("custom+jwt", NULL), NULL),
+    ok(!ot_access_typ_accepted(strings(pool, "custom+jwt", NULL), NULL),
        "typ: other entry refuses no typ");
-    ok(!ot_access_typ_accepted(strings("at+jwt", NULL), ""),
+    ok(!ot_access_typ_accepted(strings(pool, "at+jwt", NULL), ""),
        "typ: empty typ is not absent");
-    ok(!ot_access_typ_accepted(strings("at+jwt", NULL), "text/at+jwt"),
+    ok(!ot_access_typ_accepted(strings(pool, "at+jwt", NULL), "text/at+jwt"),
        "typ: another media type's subtype does not match");
 }
 
@@ -546,7 +332,7 @@ static void test_id_tokens(void)
 
     /* Widened as most deployments must: the markers are then all that is
      * left to tell an ID token apart. */
-    jwt->accept_types = strings("JWT", NULL);
+    jwt->accept_types = strings(pool, "JWT", NULL);
 
     for (i = 0; i < sizeof(marker_claims) / sizeof(marker_claims[0]); i++) {
         const char *name = marker_claims[i];
@@ -733,7 +519,7 @@ static void test_claims_functions(void)
                    "\"obj\":{},\"a.b\":\"dotted\",\"big\":-9007199254740993,"
                    "\"exp\":1700000100,\"nbf\":1699999999.5}",
                    0, NULL));
-    apr_array_header_t *auds = strings("one", "two", NULL);
+    apr_array_header_t *auds = strings(pool, "one", "two", NULL);
     json_t *t;
 
     ok(c != NULL, "claims fixture parsed");
@@ -986,7 +772,7 @@ static void test_reported_typ(void)
 {
     ot_access_policy_t *pol = policy();
 
-    pol->accept_types = strings("at+jwt", "JWT", NULL);
+    pol->accept_types = strings(pool, "at+jwt", "JWT", NULL);
     if (expect(pol,
                mint_with(&rsa_a, "RS256", "application/at+jwt", base_claims()),
                OT_OK, "typ reported: token with typ")) {
@@ -1055,6 +841,7 @@ int main(int argc, const char *const *argv)
 
     apr_app_initialize(&argc, &argv, NULL);
     apr_pool_create(&pool, NULL);
+    mint_pool = pool;
 
     rsa_a.pkey = keygen("RSA", NULL, 2048);
     rsa_a.kid = "rsa-a";
