@@ -44,13 +44,10 @@ static const char *claim_header_value(request_rec *r, json_t *claims,
         text = json_string_value(value);
     }
     else {
-        char *dump = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-
-        if (!dump) {
+        text = ot_json_text(r->pool, value, JSON_ENCODE_ANY);
+        if (!text) {
             return NULL;
         }
-        text = apr_pstrdup(r->pool, dump);
-        free(dump);
     }
     for (c = text; *c; c++) {
         if ((unsigned char)*c < 0x20 || *c == 0x7f) {

@@ -5,7 +5,6 @@
  * copy of the store (a Redis dump, a memcache read) then lets nobody
  * answer for the browser that started the login. */
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -31,19 +30,6 @@
 
 /* ---- the record ------------------------------------------------------- */
 
-static char *json_text(apr_pool_t *p, json_t *j)
-{
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    char *copy;
-
-    if (text == NULL) {
-        return NULL;
-    }
-    copy = apr_pstrdup(p, text);
-    free(text);
-    return copy;
-}
-
 static char *record_text(apr_pool_t *p, const ot_login_t *login,
                          const unsigned char *binding_hash, apr_int64_t exp)
 {
@@ -56,7 +42,7 @@ static char *record_text(apr_pool_t *p, const ot_login_t *login,
                   ot_b64url_encode(p, binding_hash, OT_SHA256_LEN), "return_to",
                   login->return_to, "created", (json_int_t)login->created,
                   "exp", (json_int_t)exp);
-    text = json_text(p, j);
+    text = ot_json_text(p, j, 0);
     json_decref(j);
     return text;
 }

@@ -13,7 +13,6 @@
  * entry. That session then still ends by its timeouts and by logout, but a
  * back-channel logout misses it. The window is one store round trip. */
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -49,19 +48,6 @@ ot_status_t ot_session_new_id(apr_pool_t *p, const char **id)
 }
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static char *json_text(apr_pool_t *p, json_t *j)
-{
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    char *copy;
-
-    if (text == NULL) {
-        return NULL;
-    }
-    copy = apr_pstrdup(p, text);
-    free(text);
-    return copy;
-}
 
 /* Sets key to value unless value is NULL; 0 when jansson refuses (not
  * UTF-8, no memory). */
@@ -103,7 +89,7 @@ static ot_status_t remove_key(const ot_store_t *store, apr_pool_t *p,
 static char *record_text(apr_pool_t *p, const ot_session_t *s)
 {
     json_t *j = json_object();
-    const char *claims = s->claims ? json_text(p, s->claims) : "{}";
+    const char *claims = s->claims ? ot_json_text(p, s->claims, 0) : "{}";
     char *text = NULL;
 
     if (j != NULL && claims != NULL && set_integer(j, "v", RECORD_VERSION)
@@ -117,7 +103,7 @@ static char *record_text(apr_pool_t *p, const ot_session_t *s)
         && set_optional(j, "scope", s->scope)
         && set_integer(j, "created", s->created)
         && set_integer(j, "last_used", s->last_used)) {
-        text = json_text(p, j);
+        text = ot_json_text(p, j, 0);
     }
     json_decref(j);
     return text;
@@ -292,7 +278,7 @@ static ot_status_t index_add(apr_pool_t *p, const ot_store_t *store,
                              apr_int64_t exp, apr_int64_t now)
 {
     json_t *ids, *kept, *record;
-    apr_int64_t until;
+    apr_int64_t until = 0;
     ot_status_t st;
     char *text;
 
@@ -306,7 +292,7 @@ static ot_status_t index_add(apr_pool_t *p, const ot_store_t *store,
     kept = index_update(ids, ref, exp, now, &until);
     record =
         kept ? json_pack("{s:i, s:o}", "v", RECORD_VERSION, "ids", kept) : NULL;
-    text = json_text(p, record);
+    text = ot_json_text(p, record, 0);
     json_decref(record);
     if (text == NULL) {
         return OT_ERR_INTERNAL;

@@ -63,19 +63,6 @@ typedef struct record_t {
     json_t *claims;
 } record_t;
 
-static char *dump(apr_pool_t *p, json_t *j)
-{
-    char *text = json_dumps(j, JSON_COMPACT);
-    char *copy;
-
-    if (text == NULL) {
-        return NULL;
-    }
-    copy = apr_pstrdup(p, text);
-    free(text);
-    return copy;
-}
-
 /* The store record's first line. */
 static json_t *meta_of(const record_t *rec)
 {
@@ -264,8 +251,8 @@ static ot_status_t store_put(const ot_store_t *store, apr_pool_t *p,
     const char *meta_line, *claims, *text;
     apr_size_t len;
 
-    meta_line = meta ? dump(p, meta) : NULL;
-    claims = dump(p, rec->claims);
+    meta_line = ot_json_text(p, meta, 0);
+    claims = ot_json_text(p, rec->claims, 0);
     if (meta_line == NULL || claims == NULL) {
         return OT_ERR_INTERNAL;
     }

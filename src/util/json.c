@@ -1,6 +1,9 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
+#include <stdlib.h>
 #include <string.h>
+
+#include <apr_strings.h>
 
 #include "util/json.h"
 
@@ -8,6 +11,19 @@ static apr_status_t json_cleanup(void *data)
 {
     json_decref((json_t *)data);
     return APR_SUCCESS;
+}
+
+char *ot_json_text(apr_pool_t *p, const json_t *j, size_t flags)
+{
+    char *text = j ? json_dumps(j, flags | JSON_COMPACT) : NULL;
+    char *copy;
+
+    if (text == NULL) {
+        return NULL;
+    }
+    copy = apr_pstrdup(p, text);
+    free(text);
+    return copy;
 }
 
 json_t *ot_json_pool_own(apr_pool_t *p, json_t *j)

@@ -26,6 +26,10 @@ json_t *ot_json_path(json_t *object, const char *path);
 /* The string member key of object, or NULL when absent or not a string. */
 const char *ot_json_string(json_t *object, const char *key);
 
+/* j as compact JSON text in p (flags as for json_dumps, JSON_COMPACT
+ * always added); NULL when j is NULL or jansson cannot encode it. */
+char *ot_json_text(apr_pool_t *p, const json_t *j, size_t flags);
+
 /* Releases j (which the caller owns) when p is cleared; returns j. */
 json_t *ot_json_pool_own(apr_pool_t *p, json_t *j);
 
